@@ -1,0 +1,151 @@
+"""`python -m bot`: the main job and the doors onto understanding and matching.
+
+examples:
+  python -m bot                 # start: Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
+  python -m bot info            # what is loaded
+  python -m bot understand "mein 4-jähriger in Eglosheim braucht einen Kitaplatz"
+  python -m bot understand --batch messages.jsonl
+  python -m bot match --age 4 --district Eglosheim --need childcare --lang tr
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from babel import Locale
+
+from bot.bootstrap import App, bootstrap
+from bot.domain.matching import MatchRequest, OfferIndex, Reason
+from bot.domain.places import District
+from bot.knowledge import KnowledgeError
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("familienlotse")
+
+
+class CommandError(Exception):
+    """Bad input on the command line; printed as one line."""
+
+
+def cmd_info(app: App, _args: argparse.Namespace) -> int:
+    from bot.services.offers import OfferRepository
+
+    with app.uow() as session:
+        offers = OfferRepository(session).all()
+    print(f"Datenbank: {app.engine.url.render_as_string(hide_password=True)}")
+    for network in app.knowledge.places.networks:
+        mine = [o for o in offers if o.network == network.id]
+        print(f"  {network.name}: {len(network.districts)} Stadtteile/Orte, {len(mine)} Angebote")
+    print(f"Bedarfe: {len(app.knowledge.needs)} · Sprachen im Lexikon: {', '.join(sorted(app.knowledge.lexicons))}")
+    print(f"Notrufnummern: {', '.join(c.phone for c in app.knowledge.emergency_contacts)}")
+    return 0
+
+
+def _offer_index(app: App) -> OfferIndex:
+    from bot.services.offers import OfferRepository
+
+    with app.uow() as session:
+        return OfferIndex(OfferRepository(session).all())
+
+
+def _resolve_district(app: App, name: str, network_id: str | None) -> District:
+    networks = [n for n in app.knowledge.places.networks if network_id in (None, n.id)]
+    found = [d for d in (n.district_named(name) for n in networks) if d is not None]
+    if not found:
+        raise CommandError(f"unbekannter Stadtteil/Ort '{name}'")
+    if len(found) > 1:
+        options = ", ".join(f"--network {d.network_id}" for d in found)
+        raise CommandError(f"'{name}' gibt es mehrfach — bitte angeben: {options}")
+    return found[0]
+
+
+def reason_text(reason: Reason, app: App, locale: str = "de") -> str:
+    """A reason in German for coordinators and Lotsen ('kostenlos · Eglosheim · Arabisch gesprochen')."""
+    if reason.kind == "cost":
+        return {"free": "kostenlos", "reduced": "ermäßigt", "paid": "kostenpflichtig"}[reason.value]
+    if reason.kind == "place":
+        district = app.knowledge.places.district(reason.value)
+        return district.name if district else "für die ganze Stadt/den Kreis"
+    if reason.kind == "language":
+        return f"{Locale.parse(locale).languages.get(reason.value, reason.value)} gesprochen"
+    return reason.value
+
+
+def cmd_match(app: App, args: argparse.Namespace) -> int:
+    district = _resolve_district(app, args.district, args.network) if args.district else None
+    for need in args.need:
+        if app.knowledge.need(need) is None:
+            raise CommandError(f"unbekannter Bedarf '{need}' (bekannt: {', '.join(n.id for n in app.knowledge.needs)})")
+    request = MatchRequest(
+        needs=tuple(args.need),
+        age_months=round(args.age * 12) if args.age is not None else None,
+        pregnant=args.pregnant,
+        district_id=district.id if district else None,
+        network_id=district.network_id if district else args.network,
+        language=args.lang,
+    )
+    matches = _offer_index(app).match(request, limit=args.limit)
+    if args.json:
+        rows = [
+            {
+                "external_id": m.offer.external_id,
+                "title": m.offer.title,
+                "organization": m.offer.organization,
+                "reasons": [reason_text(r, app) for r in m.reasons],
+            }
+            for m in matches
+        ]
+        print(json.dumps({"matches": rows, "nothing_fits": not matches}, ensure_ascii=False, indent=1))
+    elif not matches:
+        print("Kein passendes Angebot gefunden — das ist eine Lücke; ein Lotse kann weiterhelfen.")
+    else:
+        for number, m in enumerate(matches, start=1):
+            print(f"{number}. {m.offer.title} ({m.offer.organization})")
+            print(f"   {' · '.join(reason_text(r, app) for r in m.reasons)}")
+    return 0
+
+
+COMMANDS = {"info": cmd_info, "match": cmd_match}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    summary, _, details = (__doc__ or "").partition("\n")
+    p = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=summary,
+        epilog=details,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("info", help="show what is loaded")
+    m = sub.add_parser("match", help="ranked offers, e.g. match --age 4 --district Eglosheim --need childcare")
+    m.add_argument("--age", type=float, help="child's age in years (2.5 = two and a half)")
+    m.add_argument("--pregnant", action="store_true")
+    m.add_argument("--district", help="district or town (canonical name or alias)")
+    m.add_argument("--network", help="ludwigsburg | esslingen | weimar (needed for Südstadt)")
+    m.add_argument("--need", action="append", required=True, help="need id; repeat for several, best first")
+    m.add_argument("--lang", help="family's language (ISO 639-1)")
+    m.add_argument("--limit", type=int, default=10)
+    m.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        app = bootstrap(settings)
+    except (SettingsError, KnowledgeError) as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return COMMANDS[args.command or "info"](app, args)
+    except CommandError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,115 @@
+"""The database schema as typed SQLAlchemy 2 ORM classes. Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, SmallInteger, String, Text, Time
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrganizationRow(Base):
+    """A provider (Träger), as in HSDS `organization`."""
+
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+
+
+class OfferRow(Base):
+    """An offer, as in HSDS `service` with its `location`, `contact` and `schedule` folded in."""
+
+    __tablename__ = "offers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(120), unique=True)
+    network: Mapped[str] = mapped_column(String(40), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    age_min_months: Mapped[int] = mapped_column(SmallInteger)
+    age_max_months: Mapped[int] = mapped_column(SmallInteger)
+    pregnancy: Mapped[bool] = mapped_column(Boolean, default=False)
+    cost: Mapped[str] = mapped_column(String(10))
+    cost_note: Mapped[str] = mapped_column(String(300), default="")
+    step_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    childcare: Mapped[bool] = mapped_column(Boolean, default=False)
+    access: Mapped[str] = mapped_column(String(12))
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(500), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    district: Mapped[str] = mapped_column(String(60))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    serves_whole_network: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    last_verified: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    example: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    organization: Mapped[OrganizationRow] = relationship(lazy="joined")
+    needs: Mapped[list[OfferNeedRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    languages: Mapped[list[OfferLanguageRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    service_areas: Mapped[list[ServiceAreaRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    opening_hours: Mapped[list[OpeningHoursRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    translations: Mapped[list[OfferTranslationRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class OfferNeedRow(Base):
+    __tablename__ = "offer_needs"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    need_id: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class OfferLanguageRow(Base):
+    __tablename__ = "offer_languages"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(12), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class ServiceAreaRow(Base):
+    """A district an offer serves (HSDS `service_area`); offers for the whole network have none."""
+
+    __tablename__ = "offer_service_areas"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    district: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class OpeningHoursRow(Base):
+    """One opening time span (HSDS `schedule`, weekly)."""
+
+    __tablename__ = "opening_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+
+class OfferTranslationRow(Base):
+    __tablename__ = "offer_translations"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(12), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+__all__ = [
+    "Base",
+    "OfferLanguageRow",
+    "OfferNeedRow",
+    "OfferRow",
+    "OfferTranslationRow",
+    "OpeningHoursRow",
+    "OrganizationRow",
+    "ServiceAreaRow",
+]

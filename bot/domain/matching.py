@@ -1,0 +1,130 @@
+"""Which offers fit a family, best first, each with reasons a family and a Lotse can read.
+
+Eligible: the child's age (or pregnancy) fits, the offer is valid today, and it serves the family's district
+(offers for the whole city/county count). Ranked by need fit, then closeness (in the own district, then
+serving it explicitly, then the whole network), then cost (free before reduced before paid), then whether staff
+speak the family's language. When nothing fits, the result says so: the conversation offers a Lotse and the
+gap gets counted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum
+
+from bot.domain.offers import Cost, Offer
+
+
+class Closeness(IntEnum):
+    ELSEWHERE = 0  # no district given: every network
+    WHOLE_NETWORK = 1
+    SERVES_DISTRICT = 2
+    IN_DISTRICT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRequest:
+    needs: tuple[str, ...]
+    age_months: int | None = None
+    pregnant: bool = False
+    district_id: str | None = None
+    network_id: str | None = None
+    language: str | None = None
+    today: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason as data, rendered per language at the edge: kind is cost | place | language | need."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    offer: Offer
+    need_fit: int
+    closeness: Closeness
+    speaks_language: bool
+    reasons: tuple[Reason, ...]
+
+
+_COST_RANK = {Cost.FREE: 2, Cost.REDUCED: 1, Cost.PAID: 0}
+
+
+class OfferIndex:
+    """Offers grouped by (network, need) once, so a match looks only at the offers that can fit."""
+
+    def __init__(self, offers: Iterable[Offer]) -> None:
+        self.offers = list(offers)
+        self._by_need: dict[tuple[str | None, str], list[Offer]] = defaultdict(list)
+        for offer in self.offers:
+            for need in offer.needs:
+                self._by_need[(offer.network, need)].append(offer)
+                self._by_need[(None, need)].append(offer)
+
+    def __len__(self) -> int:
+        return len(self.offers)
+
+    def match(self, request: MatchRequest, limit: int | None = None) -> list[Match]:
+        today = request.today or date.today()
+        wanted = {need: len(request.needs) - i for i, need in enumerate(request.needs)}  # best need weighs most
+        seen: dict[str, Match] = {}
+        for need in request.needs:
+            for offer in self._by_need.get((request.network_id, need), ()):
+                if offer.external_id in seen or not self._eligible(offer, request, today):
+                    continue
+                seen[offer.external_id] = self._scored(offer, request, wanted)
+        ranked = sorted(seen.values(), key=_rank_key)
+        return ranked[:limit] if limit else ranked
+
+    @staticmethod
+    def _eligible(offer: Offer, request: MatchRequest, today: date) -> bool:
+        if not offer.is_valid_on(today):
+            return False
+        if request.district_id and not offer.serves(request.district_id):
+            return False
+        if request.age_months is None and not request.pregnant:
+            return True
+        return (request.pregnant and offer.pregnancy) or (
+            request.age_months is not None and offer.age_min_months <= request.age_months <= offer.age_max_months
+        )
+
+    @staticmethod
+    def _scored(offer: Offer, request: MatchRequest, wanted: dict[str, int]) -> Match:
+        need_fit = sum(weight for need, weight in wanted.items() if need in offer.needs)
+        if not request.district_id:
+            closeness = Closeness.ELSEWHERE
+        elif offer.district == request.district_id:
+            closeness = Closeness.IN_DISTRICT
+        elif offer.serves_whole_network:
+            closeness = Closeness.WHOLE_NETWORK
+        else:
+            closeness = Closeness.SERVES_DISTRICT
+        language = request.language or ""
+        speaks = bool(language) and not language.startswith("de") and language in offer.languages
+        reasons = [Reason("cost", offer.cost.value)]
+        if closeness is Closeness.IN_DISTRICT or closeness is Closeness.SERVES_DISTRICT:
+            reasons.append(Reason("place", request.district_id or ""))
+        elif closeness is Closeness.WHOLE_NETWORK:
+            reasons.append(Reason("place", "*"))
+        if speaks:
+            reasons.append(Reason("language", language))
+        return Match(offer, need_fit, closeness, speaks, tuple(reasons))
+
+
+def _rank_key(match: Match) -> tuple[int, int, int, int, int, str]:
+    offer = match.offer
+    age_span = offer.age_max_months - offer.age_min_months  # a specific offer before a catch-all one
+    return (
+        -match.need_fit,
+        -match.closeness,
+        -_COST_RANK[offer.cost],
+        -int(match.speaks_language),
+        age_span,
+        offer.external_id,
+    )

@@ -1,0 +1,72 @@
+"""Settings from the environment (and an optional .env file); a bad value is one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///var/familienlotse.db"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; str(error) is the one line to show."""
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise SettingsError(f"{path}:{number}: erwartet NAME=WERT")
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    lotsen_chat_id: int | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_port: int = 8080
+    knowledge_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+        env = {**(_read_dotenv(dotenv) if dotenv else {}), **(os.environ if environ is None else environ)}
+
+        def integer(name: str, default: int | None) -> int | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} muss eine ganze Zahl sein, nicht '{raw}'") from None
+
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+        if token and ":" not in token:
+            raise SettingsError("TELEGRAM_BOT_TOKEN sieht nicht aus wie ein Bot-Token (123456:ABC...)")
+        database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        if "://" not in database_url:
+            raise SettingsError(f"DATABASE_URL muss eine SQLAlchemy-URL sein (z. B. {DEFAULT_DATABASE_URL})")
+        port = integer("WEBHOOK_PORT", 8080)
+        knowledge = env.get("KNOWLEDGE_DIR", "").strip()
+        return cls(
+            database_url=database_url,
+            telegram_bot_token=token,
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or cls.telegram_api_base_url,
+            lotsen_chat_id=integer("LOTSEN_CHAT_ID", None),
+            webhook_url=env.get("WEBHOOK_URL", "").strip() or None,
+            webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
+            webhook_port=port if port is not None else 8080,
+            knowledge_dir=Path(knowledge) if knowledge else None,
+        )
