@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from bot.conversation import Services
 from bot.db.engine import UnitOfWork, make_engine, migrate
+from bot.domain.matching import OfferIndex
 from bot.knowledge import Knowledge, load_knowledge
 from bot.offer_files import read_offers
+from bot.services.conversations import ConversationService
 from bot.services.offers import OfferRepository, import_offers
 from bot.settings import Settings
+from bot.understanding import Understander, bundled_understander
 
 log = logging.getLogger("familienlotse")
 
@@ -37,6 +43,27 @@ def load_bundled_offers(app: App) -> int:
         offers += result.offers
     import_offers(app.uow, offers, prune=False)
     return len(offers)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def offer_index(app: App) -> OfferIndex:
+    with app.uow() as session:
+        return OfferIndex(OfferRepository(session).all())
+
+
+def conversation_service(app: App) -> ConversationService:
+    """The conversation core wired to this app's database, knowledge and offers."""
+    services = Services(
+        knowledge=app.knowledge,
+        understander=bundled_understander() if app.settings.knowledge_dir is None else Understander(app.knowledge),
+        offers=offer_index(app),
+        now=lambda: datetime.now(BERLIN),
+        controller=app.settings.privacy_controller,
+        retention_days=app.settings.retention_days,
+    )
+    return ConversationService(app.uow, services)
 
 
 def bootstrap(settings: Settings | None = None, *, load_examples: bool = True) -> App:

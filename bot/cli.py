@@ -109,7 +109,57 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"info": cmd_info, "match": cmd_match}
+def cmd_understand(app: App, args: argparse.Namespace) -> int:
+    from bot.understanding import Understander, batch_understand, bundled_understander
+
+    understander = bundled_understander() if app.settings.knowledge_dir is None else Understander(app.knowledge)
+    if args.batch:
+        try:
+            handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"{args.batch}: nicht lesbar ({exc.strerror})") from exc
+        with handle:
+            for line in batch_understand(handle, understander):
+                sys.stdout.write(line + "\n")
+        return 0
+    if not args.text:
+        raise CommandError('Text fehlt: python -m bot understand "..." oder --batch DATEI.jsonl')
+    result = understander.understand(" ".join(args.text), lang_hint=args.lang)
+    places = app.knowledge.places
+    district = places.district(result.district_id) if result.district_id else None
+    print(f"Sprache:   {result.language or '?'}")
+    print(f"Bedarfe:   {', '.join(result.needs) or '–'}")
+    print(
+        f"Alter:     {result.age_years if result.age_years is not None else '–'}"
+        f"{' (schwanger)' if result.pregnant else ''}"
+    )
+    candidates = ", ".join(
+        f"{d.name} ({d.network_id})" for c in result.district_candidates if (d := places.district(c))
+    )
+    print(f"Ort:       {district.name + ' (' + district.network_id + ')' if district else candidates or '–'}")
+    print(f"Notfall:   {'JA – ' + ', '.join(result.emergency_kinds) if result.emergency else 'nein'}")
+    return 0
+
+
+def cmd_chat(app: App, args: argparse.Namespace) -> int:
+    from bot.adapters.terminal import run_terminal
+    from bot.bootstrap import conversation_service
+
+    language = getattr(args, "lang", None)
+    run_terminal(conversation_service(app), language=language, start_payload=getattr(args, "start", "") or "")
+    return 0
+
+
+def cmd_default(app: App, args: argparse.Namespace) -> int:
+    """Telegram when a token is set; otherwise the terminal chat (what the README's first command starts)."""
+    if app.settings.telegram_bot_token and "run" in COMMANDS:
+        return COMMANDS["run"](app, args)
+    if not sys.stdin.isatty():
+        return cmd_info(app, args)
+    return cmd_chat(app, args)
+
+
+COMMANDS = {"info": cmd_info, "match": cmd_match, "chat": cmd_chat, "understand": cmd_understand}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("info", help="show what is loaded")
+    u = sub.add_parser("understand", help='what a message says, e.g. understand "kızım 3 yaşında, kreş"')
+    u.add_argument("text", nargs="*")
+    u.add_argument("--lang", help="the family's chosen language, as a prior")
+    u.add_argument("--batch", metavar="FILE.jsonl", help='lines {"id", "text", "lang"?}; "-" reads stdin')
+    c = sub.add_parser("chat", help="the family conversation in this terminal, e.g. chat --lang tr")
+    c.add_argument("--lang", help="suggested language (de, tr, ar, ...)")
+    c.add_argument("--start", help="deep-link payload, e.g. d-eglosheim_l-tr")
     m = sub.add_parser("match", help="ranked offers, e.g. match --age 4 --district Eglosheim --need childcare")
     m.add_argument("--age", type=float, help="child's age in years (2.5 = two and a half)")
     m.add_argument("--pregnant", action="store_true")
@@ -145,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 1
     try:
-        return COMMANDS[args.command or "info"](app, args)
+        return COMMANDS[args.command](app, args) if args.command else cmd_default(app, args)
     except CommandError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 1

@@ -38,6 +38,8 @@ class Settings:
     webhook_secret: str | None = None
     webhook_port: int = 8080
     knowledge_dir: Path | None = None
+    privacy_controller: str = "Koordinierungsstelle des Präventionsnetzwerks (Beispiel)"
+    retention_days: int = 90
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -69,4 +71,6 @@ class Settings:
             webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
             webhook_port=port if port is not None else 8080,
             knowledge_dir=Path(knowledge) if knowledge else None,
+            privacy_controller=env.get("PRIVACY_CONTROLLER", "").strip() or cls.privacy_controller,
+            retention_days=integer("RETENTION_DAYS", 90) or 90,
         )

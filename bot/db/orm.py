@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, SmallInteger, String, Text, Time
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, SmallInteger, String, Text, Time
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -103,13 +103,36 @@ class OfferTranslationRow(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
-__all__ = [
-    "Base",
-    "OfferLanguageRow",
-    "OfferNeedRow",
-    "OfferRow",
-    "OfferTranslationRow",
-    "OpeningHoursRow",
-    "OrganizationRow",
-    "ServiceAreaRow",
-]
+class ConversationRow(Base):
+    """One family's conversation state, read and written per update (no in-memory copy between updates).
+
+    `version` makes concurrent writers from several bot processes safe: an update is saved only if nobody
+    else saved in between (optimistic locking); otherwise it is handled again on the fresh state.
+    """
+
+    __tablename__ = "conversations"
+    chat_key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "telegram:<chat id>", "terminal:..."
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CaseRow(Base):
+    """A family's request for a person (Lotse), with what the family agreed to pass on."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(80), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | claimed | closed
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(12))
+    network: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(60))
+    age_months: Mapped[int | None] = mapped_column(SmallInteger)
+    pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs: Mapped[str] = mapped_column(String(200), default="")
+    offers_shown: Mapped[str] = mapped_column(Text, default="")
+    consent_version: Mapped[str] = mapped_column(String(20))
+    consent_at: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -29,6 +29,7 @@ class Closeness(IntEnum):
 class MatchRequest:
     needs: tuple[str, ...]
     age_months: int | None = None
+    age_until_months: int | None = None  # an age band (e.g. "3–6 years"): offers overlapping it fit
     pregnant: bool = False
     district_id: str | None = None
     network_id: str | None = None
@@ -90,9 +91,12 @@ class OfferIndex:
             return False
         if request.age_months is None and not request.pregnant:
             return True
-        return (request.pregnant and offer.pregnancy) or (
-            request.age_months is not None and offer.age_min_months <= request.age_months <= offer.age_max_months
-        )
+        if request.pregnant and offer.pregnancy:
+            return True
+        if request.age_months is None:
+            return False
+        until = request.age_until_months if request.age_until_months is not None else request.age_months
+        return offer.age_min_months <= until and request.age_months <= offer.age_max_months
 
     @staticmethod
     def _scored(offer: Offer, request: MatchRequest, wanted: dict[str, int]) -> Match:

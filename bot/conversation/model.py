@@ -1,0 +1,152 @@
+"""The conversation's data: steps, state, events in, replies and effects out — plain, frozen, channel-free."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Step(StrEnum):
+    """What the bot is waiting for; stored as readable text so saved conversations explain themselves."""
+
+    CHOOSING_LANGUAGE = "choosing_language"
+    ASKING_CONSENT = "asking_consent"
+    ASKING_AGE = "asking_age"
+    CHOOSING_NETWORK = "choosing_network"
+    ASKING_DISTRICT = "asking_district"
+    CHOOSING_NEED = "choosing_need"
+    SHOWING_OFFERS = "showing_offers"
+    CONFIRMING_HANDOVER = "confirming_handover"
+    HANDED_OVER = "handed_over"
+    CONFIRMING_DELETE = "confirming_delete"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    step: Step = Step.CHOOSING_LANGUAGE
+    locale: str | None = None
+    consent_version: str | None = None  # the privacy text version the family agreed to
+    consent_at: str | None = None  # ISO timestamp (UTC)
+    age_months: int | None = None
+    age_until_months: int | None = None  # set when an age band was chosen
+    pregnant: bool = False
+    age_known: bool = False  # the age question is answered (also "pregnant" or "rather not say")
+    network_id: str | None = None
+    district_id: str | None = None
+    district_candidates: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    shown: int = 0  # offers already shown for the current needs
+    shown_offer_ids: tuple[str, ...] = ()
+    emergency: bool = False
+    emergency_kinds: tuple[str, ...] = ()
+    handover_reason: str | None = None  # lotse | no_offer | emergency
+    entry: str | None = None  # where the family came from (poster/QR code source), for anonymous statistics
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["step"] = self.step.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> State:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in ("district_candidates", "needs", "shown_offer_ids", "emergency_kinds"):
+            values[name] = tuple(values.get(name) or ())
+        try:
+            values["step"] = Step(values.get("step", Step.CHOOSING_LANGUAGE))
+        except ValueError:
+            values["step"] = Step.CHOOSING_LANGUAGE
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> State:
+        return replace(self, **changes)
+
+
+# ------------------------------------------------------------------ events (what came in)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPressed:
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # without the slash, lower case: "start", "help", ...
+    payload: str = ""
+    user_language: str | None = None  # Telegram's language_code, a suggestion only
+
+
+@dataclass(frozen=True, slots=True)
+class SharedLocation:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    kind: str  # sticker | photo | voice | video | document | contact | other
+
+
+Event = Text | ButtonPressed | Command | SharedLocation | Media
+
+
+# ------------------------------------------------------------------ replies and effects (what goes out)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes (Telegram's callback_data limit), checked in tests
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+    ask_location: bool = False  # the channel may offer its "share location" control
+    rtl: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMyData:
+    """Erase everything stored about this family (conversation, cases); the shell does it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHandover:
+    """The family agreed that its answers go to a Lotse; the shell creates the case."""
+
+    urgent: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CountRequest:
+    """An anonymous statistic: what was asked and what came of it (no personal data)."""
+
+    outcome: str  # found | nothing_fits
+    needs: tuple[str, ...] = ()
+    district_id: str | None = None
+    age_months: int | None = None
+    pregnant: bool = False
+    locale: str | None = None
+    entry: str | None = None
+
+
+Effect = DeleteMyData | RequestHandover | CountRequest
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...] = field(default=())

@@ -1,0 +1,109 @@
+"""Running the conversation core against the database: load state, handle, save — once per update.
+
+State is read and written per update, guarded by a version number, so a restart resumes every conversation
+and several bot processes sharing one PostgreSQL serve one family's messages consistently: when two updates
+of the same chat race, the loser handles its event again on the winner's state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.conversation import Event, Outcome, Services, State, handle
+from bot.conversation.model import DeleteMyData, RequestHandover
+from bot.db.engine import UnitOfWork
+from bot.db.orm import CaseRow, ConversationRow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """The same conversation kept changing under us (should not happen with per-chat ordering)."""
+
+
+class ConversationService:
+    def __init__(self, uow: UnitOfWork, services: Services) -> None:
+        self.uow = uow
+        self.services = services
+
+    def state_of(self, chat_key: str) -> State:
+        with self.uow() as session:
+            row = session.get(ConversationRow, chat_key)
+            return State.from_json(json.loads(row.state)) if row else State()
+
+    def handle(self, chat_key: str, event: Event) -> Outcome:
+        """Handle one event for one chat and persist the result in the same transaction as its effects."""
+        for _attempt in range(MAX_ATTEMPTS):
+            with self.uow() as session:
+                row = session.execute(
+                    select(ConversationRow.state, ConversationRow.version).where(ConversationRow.chat_key == chat_key)
+                ).first()
+                state = State.from_json(json.loads(row.state)) if row else State()
+                outcome = handle(state, event, self.services)
+                now = datetime.now(UTC)
+                if any(isinstance(e, DeleteMyData) for e in outcome.effects):
+                    self._erase(session, chat_key)
+                    log.info("conversation erased on request (%s)", _redacted(chat_key))
+                    return outcome
+                for effect in outcome.effects:
+                    if isinstance(effect, RequestHandover):
+                        self._open_case(session, chat_key, outcome.state, effect, now)
+                payload = json.dumps(outcome.state.to_json(), ensure_ascii=False, separators=(",", ":"))
+                try:
+                    if row is None:
+                        session.execute(
+                            insert(ConversationRow).values(chat_key=chat_key, state=payload, version=1, updated_at=now)
+                        )
+                        session.flush()
+                    else:
+                        saved = session.execute(
+                            update(ConversationRow)
+                            .where(ConversationRow.chat_key == chat_key, ConversationRow.version == row.version)
+                            .values(state=payload, version=row.version + 1, updated_at=now)
+                        )
+                        if saved.rowcount != 1:
+                            session.rollback()
+                            continue
+                except IntegrityError:
+                    session.rollback()
+                    continue
+                log.info("handled %s -> %s (%s)", type(event).__name__, outcome.state.step, _redacted(chat_key))
+                return outcome
+        raise ConcurrentUpdateError(f"conversation {_redacted(chat_key)} changed {MAX_ATTEMPTS} times in a row")
+
+    @staticmethod
+    def _erase(session, chat_key: str) -> None:  # type: ignore[no-untyped-def]
+        session.execute(delete(CaseRow).where(CaseRow.chat_key == chat_key))
+        session.execute(delete(ConversationRow).where(ConversationRow.chat_key == chat_key))
+
+    @staticmethod
+    def _open_case(session, chat_key: str, state: State, effect: RequestHandover, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        session.add(
+            CaseRow(
+                chat_key=chat_key,
+                urgent=effect.urgent,
+                reason=effect.reason,
+                locale=state.locale or "de",
+                network=state.network_id,
+                district=state.district_id,
+                age_months=state.age_months,
+                pregnant=state.pregnant,
+                needs=",".join(state.needs),
+                offers_shown=",".join(state.shown_offer_ids),
+                consent_version=state.consent_version or "",
+                consent_at=state.consent_at or now.isoformat(),
+                created_at=now,
+            )
+        )
+
+
+def _redacted(chat_key: str) -> str:
+    """Logs carry a short, stable pseudonym of the chat, never the chat id itself."""
+    return hashlib.blake2s(chat_key.encode(), digest_size=4).hexdigest()

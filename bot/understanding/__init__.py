@@ -1,0 +1,146 @@
+"""Understanding a family's message without Telegram: language, needs, age, pregnancy, district, emergency.
+
+    understander = Understander(bundled_knowledge())
+    understander.understand("Oßweil'de oturuyoruz, kızım 2 yaşında, kreş arıyorum", lang_hint="tr")
+
+All indexes are built once in Understander(); understand() is pure look-ups (well under 2 ms).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from bot.domain.needs import NEED_IDS
+from bot.knowledge import Knowledge
+from bot.understanding.age import find_age_months, merge_age_data
+from bot.understanding.districts import DistrictFinder
+from bot.understanding.emergency import emergency_kinds
+from bot.understanding.language import SUPPORTED, LanguageGuesser
+from bot.understanding.lexicon import compile_lexicons
+from bot.understanding.needs import ALWAYS_ALLOWED, rank_needs
+from bot.understanding.normalize import fold_text, tokens
+
+__all__ = ["Understander", "Understanding", "batch_understand", "bundled_understander"]
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 4096  # Telegram's message limit; longer input is cut, never rejected
+MAX_TOKENS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    language: str | None  # ISO 639-1 of the message (None if undecidable, e.g. only digits/emoji)
+    needs: tuple[str, ...]  # need ids, best first
+    age_months: int | None  # child's age in months (round half-years exactly: 2.5 y -> 30)
+    pregnant: bool
+    district_id: str | None  # e.g. "lb-eglosheim" when unambiguous
+    district_candidates: tuple[str, ...]  # >1 ids when the name is ambiguous (Südstadt) -> the bot asks
+    emergency: bool
+    emergency_kinds: tuple[str, ...]  # violence | child_danger | self_harm | homeless
+
+    @property
+    def age_years(self) -> float | None:
+        """Months / 12, rounded half up to 0.5 (30 -> 2.5, 8 -> 0.5, 9 -> 1.0)."""
+        if self.age_months is None:
+            return None
+        return math.floor(self.age_months / 12 * 2 + 0.5) / 2
+
+
+EMPTY = Understanding(None, (), None, False, None, (), False, ())
+
+
+class Understander:
+    def __init__(self, knowledge: Knowledge, network_id: str | None = None) -> None:
+        self.knowledge = knowledge
+        self.network_id = network_id
+        self._lex = compile_lexicons(knowledge.lexicons, NEED_IDS)
+        assert self._lex.vocabulary is not None
+        self._vocab = self._lex.vocabulary
+        self._age_vocab = merge_age_data(self._lex.age, prefer=("en", "de"))
+        self._languages = LanguageGuesser(self._lex.token_languages)
+        self._districts = DistrictFinder(knowledge.places, network_id)
+
+    def understand(self, text: str, lang_hint: str | None = None) -> Understanding:
+        """Never raises: anything unexpected yields an empty Understanding (and a log line)."""
+        try:
+            return self._understand(text if isinstance(text, str) else str(text), lang_hint)
+        except Exception:  # the bot must answer every message, whatever the text
+            log.exception("understanding failed")
+            return EMPTY
+
+    def _understand(self, text: str, lang_hint: str | None) -> Understanding:
+        raw = text[:MAX_CHARS]
+        toks = tokens(fold_text(raw))[:MAX_TOKENS]
+        hint = lang_hint if lang_hint in SUPPORTED else None
+        language = self._languages.guess(raw, toks, hint)
+        cands = [self._vocab.candidates(t) for t in toks]
+        words = self._vocab.words
+        for i in range(len(toks) - 1):  # "kinder garten" written apart still means Kindergarten
+            joined = toks[i] + toks[i + 1]
+            if joined in words and len(joined) >= 8:
+                cands[i] = (*cands[i], (joined, 0.95))
+        lex = self._lex
+        allowed = ALWAYS_ALLOWED | {x for x in (language, hint) if x}
+
+        pregnant = any(m.quality >= 0.88 for m in lex.pregnancy.match(cands))
+        newborn = any(m.quality >= 0.95 for m in lex.newborn.match(cands))
+        kinds = emergency_kinds(lex.emergency.match(cands), lex.not_emergency.match(cands))
+        needs = rank_needs(lex.needs.match(cands), allowed, kinds, pregnant)
+        age = find_age_months(toks, self._age_vocab, pregnant=pregnant, newborn=newborn)
+        place = self._districts.find(raw, toks)
+        return Understanding(
+            language=language,
+            needs=needs,
+            age_months=age,
+            pregnant=pregnant,
+            district_id=place.district_id,
+            district_candidates=place.candidates,
+            emergency=bool(kinds),
+            emergency_kinds=kinds,
+        )
+
+
+def batch_understand(lines: Iterable[str], understander: Understander) -> Iterator[str]:
+    """Reads JSONL lines {"id", "text", "lang"?} and yields JSON lines with exactly id, language, needs,
+    age_years, pregnant, district (canonical name or null), emergency; a malformed line yields
+    {"id": null, "error": "..."} instead of raising."""
+    places = understander.knowledge.places
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError("expected an object with a string 'text'")
+            lang = item.get("lang")
+            result = understander.understand(item["text"], lang if isinstance(lang, str) else None)
+        except (ValueError, TypeError) as exc:
+            yield json.dumps({"id": None, "error": f"line {number}: {exc}"}, ensure_ascii=False)
+            continue
+        district = places.district(result.district_id) if result.district_id else None
+        yield json.dumps(
+            {
+                "id": item.get("id"),
+                "language": result.language,
+                "needs": list(result.needs),
+                "age_years": result.age_years,
+                "pregnant": result.pregnant,
+                "district": district.name if district else None,
+                "emergency": result.emergency,
+            },
+            ensure_ascii=False,
+        )
+
+
+@cache
+def bundled_understander() -> Understander:
+    """One Understander over the bundled knowledge per process (indexes take a few seconds to build)."""
+    from bot.knowledge import bundled_knowledge
+
+    return Understander(bundled_knowledge())
