@@ -136,3 +136,24 @@ class CaseRow(Base):
     consent_version: Mapped[str] = mapped_column(String(20))
     consent_at: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DemandEventRow(Base):
+    """Anonymous demand statistics: what was asked and what came of it. No chat, no person, no text.
+
+    Kept when conversations and cases are deleted, so the networks can see gaps over time.
+    """
+
+    __tablename__ = "demand_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)  # ISO week, "2026-W47"
+    network: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(60))
+    need: Mapped[str | None] = mapped_column(String(20))
+    age_band: Mapped[str | None] = mapped_column(String(12))  # pregnancy | 0-2 | 3-5 | 6-9 | 10-13 | 14-17
+    locale: Mapped[str | None] = mapped_column(String(12))
+    channel: Mapped[str] = mapped_column(String(12), default="telegram")
+    entry: Mapped[str | None] = mapped_column(String(32))  # poster/QR source from the deep link
+    outcome: Mapped[str] = mapped_column(String(24))  # found | nothing_fits | handed_over | claimed | closed:<outcome>
+    minutes_to_claim: Mapped[float | None] = mapped_column(Float)

@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.conversation import Event, Outcome, Services, State, handle
-from bot.conversation.model import DeleteMyData, RequestHandover
+from bot.conversation.model import CountRequest, DeleteMyData, Effect, RequestHandover
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow, ConversationRow
+from bot.services import statistics
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -53,8 +55,7 @@ class ConversationService:
                     log.info("conversation erased on request (%s)", _redacted(chat_key))
                     return outcome
                 for effect in outcome.effects:
-                    if isinstance(effect, RequestHandover):
-                        self._open_case(session, chat_key, outcome.state, effect, now)
+                    self._apply(session, chat_key, outcome.state, effect, now)
                 payload = json.dumps(outcome.state.to_json(), ensure_ascii=False, separators=(",", ":"))
                 try:
                     if row is None:
@@ -78,13 +79,32 @@ class ConversationService:
                 return outcome
         raise ConcurrentUpdateError(f"conversation {_redacted(chat_key)} changed {MAX_ATTEMPTS} times in a row")
 
+    def _apply(self, session: Session, chat_key: str, state: State, effect: Effect, now: datetime) -> None:
+        channel = chat_key.split(":", 1)[0]
+        stats = dict(
+            day=self.services.now().date(),
+            network=state.network_id,
+            district=state.district_id,
+            need=state.needs[0] if state.needs else None,
+            age_months=state.age_months,
+            pregnant=state.pregnant,
+            locale=state.locale,
+            channel=channel,
+            entry=state.entry,
+        )
+        if isinstance(effect, CountRequest):
+            statistics.record(session, outcome=effect.outcome, **stats)
+        elif isinstance(effect, RequestHandover):
+            self._open_case(session, chat_key, state, effect, now)
+            statistics.record(session, outcome="handed_over", **stats)
+
     @staticmethod
-    def _erase(session, chat_key: str) -> None:  # type: ignore[no-untyped-def]
+    def _erase(session: Session, chat_key: str) -> None:
         session.execute(delete(CaseRow).where(CaseRow.chat_key == chat_key))
         session.execute(delete(ConversationRow).where(ConversationRow.chat_key == chat_key))
 
     @staticmethod
-    def _open_case(session, chat_key: str, state: State, effect: RequestHandover, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    def _open_case(session: Session, chat_key: str, state: State, effect: RequestHandover, now: datetime) -> None:
         session.add(
             CaseRow(
                 chat_key=chat_key,

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select, text
 
 from bot.bootstrap import App, bootstrap, conversation_service
 from bot.conversation import ButtonPressed, Command, Step, Text
-from bot.db.orm import CaseRow
+from bot.db.orm import CaseRow, DemandEventRow
 
 
 def start(service, chat="telegram:42"):  # type: ignore[no-untyped-def]
@@ -54,6 +54,9 @@ def test_after_delete_nothing_of_the_family_remains_in_any_table(app: App):
             for row in connection.execute(text(f"SELECT * FROM {table}")):
                 assert "telegram:77" not in " ".join(str(v) for v in row), table
     assert service.state_of("telegram:88").step is Step.ASKING_AGE
+    with app.uow() as session:  # the anonymous statistics stay: that is what the networks plan with
+        outcomes = session.scalars(select(DemandEventRow.outcome)).all()
+    assert sorted(outcomes) == ["handed_over", "nothing_fits"]  # no offers loaded in this database
 
 
 def test_concurrent_updates_of_one_chat_lose_no_step(app: App):
