@@ -40,6 +40,9 @@ class Settings:
     knowledge_dir: Path | None = None
     privacy_controller: str = "Koordinierungsstelle des Präventionsnetzwerks (Beispiel)"
     retention_days: int = 90
+    raise_after_minutes: int = 30  # an unclaimed case is raised again in the Lotsen group after this long
+    translate_url: str | None = None  # LibreTranslate-compatible API, e.g. http://127.0.0.1:5000
+    translate_api_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -73,4 +76,7 @@ class Settings:
             knowledge_dir=Path(knowledge) if knowledge else None,
             privacy_controller=env.get("PRIVACY_CONTROLLER", "").strip() or cls.privacy_controller,
             retention_days=integer("RETENTION_DAYS", 90) or 90,
+            raise_after_minutes=integer("RAISE_AFTER_MINUTES", 30) or 30,
+            translate_url=env.get("TRANSLATE_URL", "").strip() or None,
+            translate_api_key=env.get("TRANSLATE_API_KEY", "").strip() or None,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable
 
 from bot.conversation import Button, ButtonPressed, Command, Event, Reply, SharedLocation, Text
@@ -43,13 +44,28 @@ def event_from_line(line: str, choices: list[Button]) -> Event | None:
 def run_terminal(
     service: ConversationService,
     *,
-    chat_key: str = "terminal:local",
+    chat_key: str | None = None,
     language: str | None = None,
     start_payload: str = "",
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
 ) -> None:
-    """Chat until end of input (Ctrl-D) or /quit."""
+    """Chat until end of input (Ctrl-D) or /quit; a demo session leaves nothing behind in the database."""
+    chat_key = chat_key or f"terminal:{uuid.uuid4().hex[:12]}"
+    try:
+        _chat(service, chat_key, language, start_payload, read, write)
+    finally:
+        service.erase(chat_key)
+
+
+def _chat(
+    service: ConversationService,
+    chat_key: str,
+    language: str | None,
+    start_payload: str,
+    read: Callable[[str], str],
+    write: Callable[[str], None],
+) -> None:
     write("Familienlotse – Terminal. Zahlen wählen Knöpfe, /help hilft, /quit beendet. (Beispieldaten)")
     user_language = language or (os.environ.get("LANG", "").split(".")[0] or None)
     event: Event | None = Command("start", start_payload, user_language=user_language)

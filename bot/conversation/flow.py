@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.conversation import notices
 from bot.conversation.model import (
     Button,
     ButtonPressed,
@@ -23,6 +24,8 @@ from bot.conversation.model import (
     Event,
     Media,
     Outcome,
+    RateHelp,
+    RelayToLotse,
     Reply,
     RequestHandover,
     SharedLocation,
@@ -39,6 +42,7 @@ from bot.understanding import Understander, Understanding
 log = logging.getLogger(__name__)
 
 CONSENT_VERSION = "2026-11"
+MAX_WORDS, MAX_WORDS_CHARS = 3, 800
 PAGE_SIZE = 3
 
 # Age bands on the buttons: (callback value, label, from months, until months)
@@ -239,6 +243,7 @@ class _Turn:
         )
 
     def restarted(self) -> None:
+        """Starts a new search; language, consent, town and poster source stay, the rest is forgotten."""
         self.state = State(
             locale=self.state.locale,
             consent_version=self.state.consent_version,
@@ -261,6 +266,8 @@ class _Turn:
             "d": self.district_chosen,
             "need": self.need_chosen,
             "handover": self.handover_answered,
+            "when": self.contact_time_chosen,
+            "rate": self.rating_given,
             "delete": self.delete_answered,
         }.get(key)
         actions = {
@@ -403,22 +410,49 @@ class _Turn:
         )
 
     def handover_answered(self, answer: str) -> None:
+        """'Yes' asks when a person may write; 'no' goes back to where the family was."""
         if self.state.step is not Step.CONFIRMING_HANDOVER:
             self.stale_button()
             return
         if answer == "yes":
-            urgent = self.state.handover_reason == "emergency" or self.state.emergency
-            self.state = self.state.with_(step=Step.HANDED_OVER)
-            self.effects.append(RequestHandover(urgent=urgent, reason=self.state.handover_reason or "lotse"))
+            self.state = self.state.with_(step=Step.ASKING_CONTACT_TIME)
+            t = self.t
             self.say(
-                self.t._(
-                    "Thank you. A Lotse will write to you here in this chat. You can write down your question already."
-                )
+                t._("When is a good time for a person to write to you?"),
+                (
+                    (Button(t._("Morning"), "when:morning"), Button(t._("Afternoon"), "when:afternoon")),
+                    (Button(t._("Evening"), "when:evening"), Button(t._("Any time"), "when:any")),
+                ),
             )
         else:
             self.say(self.t._("Okay. You can ask for a person at any time with /lotse."))
             self.state = self.state.with_(handover_reason=None)
             self.ask_next()
+
+    def contact_time_chosen(self, when: str) -> None:
+        """Creates the request for a person (the shell opens the case and tells the Lotsen)."""
+        if self.state.step is not Step.ASKING_CONTACT_TIME or when not in ("morning", "afternoon", "evening", "any"):
+            self.stale_button()
+            return
+        urgent = self.state.handover_reason == "emergency" or self.state.emergency
+        self.effects.append(
+            RequestHandover(
+                urgent=urgent, reason=self.state.handover_reason or "lotse", contact_time=when, words=self.state.words
+            )
+        )
+        self.state = self.state.with_(step=Step.HANDED_OVER, words=())
+        self.say(
+            self.t._(
+                "Thank you. A Lotse will write to you here in this chat. You can write down your question already."
+            )
+        )
+
+    def rating_given(self, value: str) -> None:
+        if not value.isdigit() or not 1 <= int(value) <= 5:
+            self.stale_button()
+            return
+        self.effects.append(RateHelp(int(value)))
+        self.say(self.t._(notices.RATE_THANKS))
 
     def delete_answered(self, answer: str) -> None:
         if answer == "yes" and self.state.step is Step.CONFIRMING_DELETE:
@@ -437,6 +471,13 @@ class _Turn:
     def text_received(self, text: str) -> None:
         """Understands as much as the text says, answers an emergency first, then asks the next open question."""
         understood = self.services.understander.understand(text, lang_hint=self.state.locale)
+        if self.state.step is Step.HANDED_OVER:  # a person has (or will have) the case: pass it on
+            self.effects.append(RelayToLotse(text[:MAX_WORDS_CHARS]))
+            if understood.emergency:
+                self.emergency_detected(understood)
+            return
+        # the family's own words go into a case only if it asks for a person; kept short and few
+        self.state = self.state.with_(words=(*self.state.words, text[:MAX_WORDS_CHARS])[-MAX_WORDS:])
         if understood.emergency:
             self.emergency_detected(understood)
             return
@@ -456,9 +497,6 @@ class _Turn:
             if learned:
                 self.say(self.t._("Thank you, I have noted that. First, one thing:"))
             self.ask_consent()
-            return
-        if self.state.step is Step.HANDED_OVER:
-            self.say(self.t._("Thank you, I'll keep it for your Lotse. A person will answer here."))
             return
         if not learned:
             self.say(

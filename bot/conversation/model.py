@@ -18,6 +18,7 @@ class Step(StrEnum):
     CHOOSING_NEED = "choosing_need"
     SHOWING_OFFERS = "showing_offers"
     CONFIRMING_HANDOVER = "confirming_handover"
+    ASKING_CONTACT_TIME = "asking_contact_time"
     HANDED_OVER = "handed_over"
     CONFIRMING_DELETE = "confirming_delete"
     DECLINED = "declined"
@@ -42,6 +43,7 @@ class State:
     emergency: bool = False
     emergency_kinds: tuple[str, ...] = ()
     handover_reason: str | None = None  # lotse | no_offer | emergency
+    words: tuple[str, ...] = ()  # the family's last free texts, kept only until they go into a case
     entry: str | None = None  # where the family came from (poster/QR code source), for anonymous statistics
 
     def to_json(self) -> dict[str, Any]:
@@ -53,7 +55,7 @@ class State:
     def from_json(cls, data: dict[str, Any]) -> State:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for name in ("district_candidates", "needs", "shown_offer_ids", "emergency_kinds"):
+        for name in ("district_candidates", "needs", "shown_offer_ids", "emergency_kinds", "words"):
             values[name] = tuple(values.get(name) or ())
         try:
             values["step"] = Step(values.get("step", Step.CHOOSING_LANGUAGE))
@@ -123,10 +125,26 @@ class DeleteMyData:
 
 @dataclass(frozen=True, slots=True)
 class RequestHandover:
-    """The family agreed that its answers go to a Lotse; the shell creates the case."""
+    """The family agreed that its answers go to a Lotse; the shell creates the case and sends the note."""
 
     urgent: bool
     reason: str
+    contact_time: str = "any"  # morning | afternoon | evening | any
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelayToLotse:
+    """A message of a family whose request is with the Lotsen; the shell passes it on."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateHelp:
+    """The family's one-tap rating (1-5) of a closed case."""
+
+    stars: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +160,7 @@ class CountRequest:
     entry: str | None = None
 
 
-Effect = DeleteMyData | RequestHandover | CountRequest
+Effect = DeleteMyData | RequestHandover | RelayToLotse | RateHelp | CountRequest
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.domain.matching import Match, Reason
@@ -39,6 +40,19 @@ def opening_line(offer: Offer, now: datetime, t: Texts) -> str:
     )
 
 
+def short(text: str, limit: int = 170) -> str:
+    """The first sentences that fit, or the text cut at a word with an ellipsis — never mid-word."""
+    if len(text) <= limit:
+        return text
+    sentences = re.split(r"(?<=[.!?。؟])\s+", text)
+    kept = ""
+    for sentence in sentences:
+        if len(kept) + len(sentence) + 1 > limit:
+            break
+        kept = f"{kept} {sentence}".strip()
+    return kept or text[:limit].rsplit(" ", 1)[0] + "…"
+
+
 def reason_text(reason: Reason, places: Places, t: Texts) -> str:
     if reason.kind == "cost":
         return t._(COST_LABELS[Cost(reason.value)])
@@ -55,9 +69,9 @@ def offer_card(number: int, match: Match, places: Places, now: datetime, t: Text
     own = offer.text_in(t.code.split("@")[0])
     title = own.title if own and own.title else t.ltr(offer.title)
     lines = [f"{number}. {title}", f"   {t.ltr(offer.organization)}"]
-    summary = own.summary if own else offer.description
+    summary = short(own.summary if own else offer.description)
     if summary:
-        lines.append(f"   {summary[:160]}")
+        lines.append(f"   {summary}")
     if own is None and not t.code.startswith("de"):
         lines.append("   " + t._("(This offer is described in German.)"))
     if offer.address:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, SmallInteger, String, Text, Time
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, SmallInteger, String, Text, Time
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -123,6 +123,7 @@ class CaseRow(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(80), index=True)
+    family_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram chat of the family, to answer
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | claimed | closed
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(String(20))
@@ -133,9 +134,80 @@ class CaseRow(Base):
     pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[str] = mapped_column(String(200), default="")
     offers_shown: Mapped[str] = mapped_column(Text, default="")
+    family_words: Mapped[str] = mapped_column(Text, default="")  # the family's own words, only for this case
+    contact_time: Mapped[str | None] = mapped_column(String(20))  # morning | afternoon | evening | any
     consent_version: Mapped[str] = mapped_column(String(20))
     consent_at: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # the Lotsen group the note went to
+    note_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("lotsen.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_raised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class LotseRow(Base):
+    """A registered Lotse (navigator). Only registered Lotsen may claim, read or answer cases."""
+
+    __tablename__ = "lotsen"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(80))  # first name or role, shown to families
+    districts: Mapped[str] = mapped_column(String(500), default="")  # district ids, comma-separated
+    languages: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class LotsenGroupRow(Base):
+    """A Telegram group of Lotsen for a network, district or language (routing); the default is LOTSEN_CHAT_ID."""
+
+    __tablename__ = "lotsen_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    network: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(60))
+    language: Mapped[str | None] = mapped_column(String(12))
+
+
+class OfficeHoursRow(Base):
+    """When Lotsen answer, per network (weekday 0 = Monday); public holidays of the state are closed."""
+
+    __tablename__ = "office_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(40), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+
+class OutboxRow(Base):
+    """A message to Telegram, written before it is sent and retried until Telegram accepts it (once)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    method: Mapped[str] = mapped_column(String(30), default="sendMessage")  # sendMessage | editMessageText
+    payload: Mapped[str] = mapped_column(Text)  # JSON: text, buttons, reply_to, message_id; blanked once sent
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # note | claim | relay | family | reminder | close
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RelayLinkRow(Base):
+    """Which case a message in a Lotsen chat belongs to, so a Lotse's reply reaches the right family."""
+
+    __tablename__ = "relay_links"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
 
 
 class DemandEventRow(Base):

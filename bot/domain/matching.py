@@ -100,7 +100,10 @@ class OfferIndex:
 
     @staticmethod
     def _scored(offer: Offer, request: MatchRequest, wanted: dict[str, int]) -> Match:
-        need_fit = sum(weight for need, weight in wanted.items() if need in offer.needs)
+        # an offer whose main topic is the need fits better than one that mentions it second
+        need_fit = sum(
+            weight * 2 - min(offer.needs.index(need), 1) for need, weight in wanted.items() if need in offer.needs
+        )
         if not request.district_id:
             closeness = Closeness.ELSEWHERE
         elif offer.district == request.district_id:

@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Event, Outcome, Services, State, handle
-from bot.conversation.model import CountRequest, DeleteMyData, Effect, RequestHandover
+from bot.conversation.model import CountRequest, DeleteMyData, Effect, RateHelp, RelayToLotse, RequestHandover
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow, ConversationRow
 from bot.services import statistics
+from bot.services.handover import HandoverService
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -31,14 +32,20 @@ class ConcurrentUpdateError(RuntimeError):
 
 
 class ConversationService:
-    def __init__(self, uow: UnitOfWork, services: Services) -> None:
+    def __init__(self, uow: UnitOfWork, services: Services, handover: HandoverService | None = None) -> None:
         self.uow = uow
         self.services = services
+        self.handover = handover
 
     def state_of(self, chat_key: str) -> State:
         with self.uow() as session:
             row = session.get(ConversationRow, chat_key)
             return State.from_json(json.loads(row.state)) if row else State()
+
+    def erase(self, chat_key: str) -> None:
+        """Forget a conversation and its cases (what /delete does, also used by the terminal at exit)."""
+        with self.uow() as session:
+            self._erase(session, chat_key)
 
     def handle(self, chat_key: str, event: Event) -> Outcome:
         """Handle one event for one chat and persist the result in the same transaction as its effects."""
@@ -95,8 +102,15 @@ class ConversationService:
         if isinstance(effect, CountRequest):
             statistics.record(session, outcome=effect.outcome, **stats)
         elif isinstance(effect, RequestHandover):
-            self._open_case(session, chat_key, state, effect, now)
+            if self.handover is not None:
+                self.handover.open_case(session, chat_key, state, effect)
+            else:
+                self._open_case(session, chat_key, state, effect, now)
             statistics.record(session, outcome="handed_over", **stats)
+        elif isinstance(effect, RelayToLotse) and self.handover is not None:
+            self.handover.family_wrote(session, chat_key, effect.text)
+        elif isinstance(effect, RateHelp) and self.handover is not None:
+            self.handover.rate(session, chat_key, effect.stars)
 
     @staticmethod
     def _erase(session: Session, chat_key: str) -> None:

@@ -30,6 +30,7 @@ def test_handover_creates_a_case_with_only_what_was_agreed(app: App):
     service.handle("telegram:42", Text("my 4 year old in Eglosheim needs a Kita"))
     service.handle("telegram:42", Command("lotse"))
     service.handle("telegram:42", ButtonPressed("handover:yes"))
+    service.handle("telegram:42", ButtonPressed("when:morning"))
     with app.uow() as session:
         case = session.scalars(select(CaseRow)).one()
     assert (case.district, case.age_months, case.needs, case.consent_version) == (
@@ -46,6 +47,7 @@ def test_after_delete_nothing_of_the_family_remains_in_any_table(app: App):
     service.handle("telegram:77", Text("my 4 year old in Eglosheim needs a Kita"))
     service.handle("telegram:77", Command("lotse"))
     service.handle("telegram:77", ButtonPressed("handover:yes"))
+    service.handle("telegram:77", ButtonPressed("when:any"))
     start(service, "telegram:88")  # another family stays
     service.handle("telegram:77", Command("delete"))
     service.handle("telegram:77", ButtonPressed("delete:yes"))

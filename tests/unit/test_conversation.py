@@ -10,7 +10,7 @@ import pytest
 
 from bot.conversation import ButtonPressed, Command, Media, SharedLocation, State, Step, Text, handle
 from bot.conversation.flow import Services
-from bot.conversation.model import CountRequest, DeleteMyData, Event, Outcome, RequestHandover
+from bot.conversation.model import CountRequest, DeleteMyData, Event, Outcome, RelayToLotse, RequestHandover
 from bot.domain.matching import OfferIndex
 from bot.knowledge import bundled_knowledge
 from bot.offer_files import read_offers
@@ -125,12 +125,23 @@ def test_emergency_before_any_language_choice_is_answered_in_the_detected_langua
     assert "110" in text(outcomes[-1]) and state.locale == "ar"
 
 
-def test_lotse_asks_for_consent_then_requests_a_handover():
-    state, outcomes = run([*CONSENTED, Command("lotse")])
+def test_lotse_asks_for_consent_and_a_good_time_then_requests_a_handover():
+    state, outcomes = run([*CONSENTED, Text("wir wohnen in Eglosheim"), Command("lotse")])
     assert state.step is Step.CONFIRMING_HANDOVER and "handover:yes" in buttons(outcomes[-1])
     state, outcomes = run([ButtonPressed("handover:yes")], state)
-    assert state.step is Step.HANDED_OVER
-    assert outcomes[-1].effects == (RequestHandover(urgent=False, reason="lotse"),)
+    assert state.step is Step.ASKING_CONTACT_TIME and "when:evening" in buttons(outcomes[-1])
+    state, outcomes = run([ButtonPressed("when:evening")], state)
+    assert state.step is Step.HANDED_OVER and state.words == ()
+    assert outcomes[-1].effects == (
+        RequestHandover(urgent=False, reason="lotse", contact_time="evening", words=("wir wohnen in Eglosheim",)),
+    )
+    state, outcomes = run([Text("Können Sie mich heute anrufen?")], state)
+    assert outcomes[-1].effects == (RelayToLotse("Können Sie mich heute anrufen?"),) and not outcomes[-1].replies
+
+
+def test_a_forged_contact_time_or_rating_does_nothing():
+    state, outcomes = run([*CONSENTED, ButtonPressed("when:evening"), ButtonPressed("rate:99")])
+    assert all(not o.effects for o in outcomes[-2:]) and state.step is Step.ASKING_AGE
 
 
 def test_delete_is_confirmed_then_erases():
