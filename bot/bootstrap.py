@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -15,6 +15,7 @@ from bot.domain.matching import OfferIndex
 from bot.knowledge import Knowledge, load_knowledge
 from bot.offer_files import read_offers
 from bot.services.conversations import ConversationService
+from bot.services.handover import HandoverService
 from bot.services.offers import OfferRepository, import_offers
 from bot.settings import Settings
 from bot.understanding import Understander, bundled_understander
@@ -53,8 +54,18 @@ def offer_index(app: App) -> OfferIndex:
         return OfferIndex(OfferRepository(session).all())
 
 
+def handover_service(app: App) -> HandoverService:
+    return HandoverService(
+        app.uow,
+        app.knowledge,
+        default_group=app.settings.lotsen_chat_id,
+        now=lambda: datetime.now(UTC),
+        raise_after=timedelta(minutes=app.settings.raise_after_minutes),
+    )
+
+
 def conversation_service(app: App) -> ConversationService:
-    """The conversation core wired to this app's database, knowledge and offers."""
+    """The conversation core wired to this app's database, knowledge, offers and the Lotsen handover."""
     services = Services(
         knowledge=app.knowledge,
         understander=bundled_understander() if app.settings.knowledge_dir is None else Understander(app.knowledge),
@@ -63,7 +74,7 @@ def conversation_service(app: App) -> ConversationService:
         controller=app.settings.privacy_controller,
         retention_days=app.settings.retention_days,
     )
-    return ConversationService(app.uow, services)
+    return ConversationService(app.uow, services, handover_service(app))
 
 
 def bootstrap(settings: Settings | None = None, *, load_examples: bool = True) -> App:

@@ -203,8 +203,8 @@ class _Turn:
                     found["district"] = matches[0]
                 elif matches:
                     found["candidates"] = ",".join(matches)
-            elif key == "n" and value in NEED_LABELS:
-                found["need"] = value
+            elif key == "n" and value.replace("-", "_") in NEED_LABELS:  # '_' separates parts, so '-' in ids
+                found["need"] = value.replace("-", "_")
             elif key == "s" and re.fullmatch(r"[a-z0-9-]{1,32}", value):
                 found["entry"] = value
         return found

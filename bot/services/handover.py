@@ -208,7 +208,6 @@ class HandoverService:
         if case.family_chat_id is None:
             return
         opens = self.next_office_time(session, case.network, now)
-        now = _local(now)
         if opens is None:
             return
         t = texts(case.locale)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -65,12 +65,13 @@ def enqueue(
     edit_message_id: int | None = None,
     translate: Translate | None = None,
 ) -> None:
+    now = now.astimezone(UTC)  # the database keeps UTC everywhere (SQLite drops the zone)
     payload: dict[str, Any] = {
         "text": text,
         "buttons": [list(map(list, row)) for row in buttons],
         "reply_to": reply_to,
         "message_id": edit_message_id,
-        "translate": translate.__dict__ if translate else None,
+        "translate": asdict(translate) if translate else None,
     }
     session.add(
         OutboxRow(
@@ -110,6 +111,7 @@ class Outbox:
 
     def lease_due(self, now: datetime, limit: int = 20) -> list[OutboxItem]:
         """Take up to `limit` due messages, oldest first, each leased to this sender for a while."""
+        now = now.astimezone(UTC)
         taken: list[OutboxItem] = []
         with self.uow() as session:
             candidates = session.scalars(
@@ -140,6 +142,7 @@ class Outbox:
 
     def delivered(self, item: OutboxItem, telegram_message_id: int | None, now: datetime) -> None:
         """Telegram accepted the message: remember its id, link it to the case, forget the text."""
+        now = now.astimezone(UTC)
         with self.uow() as session:
             row = session.get(OutboxRow, item.id)
             if row is None:  # the family deleted its data meanwhile
@@ -160,6 +163,7 @@ class Outbox:
         self, item: OutboxItem, now: datetime, retry_after: float | None = None, permanent: bool = False
     ) -> None:
         """Telegram refused or did not answer: try again later (its retry_after, else exponential backoff)."""
+        now = now.astimezone(UTC)
         with self.uow() as session:
             row = session.get(OutboxRow, item.id)
             if row is None:
