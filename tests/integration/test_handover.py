@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App, conversation_service, handover_service, load_bundled_offers
-from bot.conversation import ButtonPressed, Command, Text
-from bot.db.orm import CaseRow, LotseRow, LotsenGroupRow, OfficeHoursRow, OutboxRow
-from bot.conversation import notices
+from bot.conversation import ButtonPressed, Command, Text, notices
+from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfficeHoursRow, OutboxRow
 from bot.i18n import texts
 from bot.services.outbox import Outbox
 
