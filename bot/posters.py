@@ -1,0 +1,140 @@
+"""Entry posters: the deep link that presets district and language, and the poster text in two languages.
+
+The link is https://t.me/<bot>?start=<payload>, payload `d-<district>_l-<lang>[_n-<need>]_s-<source>` as read by
+bot.conversation.flow; the source becomes the anonymous statistics' `entry`, so coordinators see which poster
+brought families (`python -m admin_scripts.report usage`). Rendering lives in admin_scripts/qr.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.conversation.flow import NEED_LABELS
+from bot.domain.places import District, Places
+from bot.i18n import SUPPORTED, texts
+from bot.knowledge import Knowledge
+from bot.services.reports import find_network
+
+MAX_PAYLOAD = 64  # Telegram's limit for /start parameters
+_SOURCE = re.compile(r"^[a-z0-9-]{1,32}$")  # what flow accepts as an entry
+_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
+
+
+class PosterError(ValueError):
+    """A poster option that does not fit; str(error) is one German line for the coordinator."""
+
+
+@dataclass(frozen=True, slots=True)
+class PosterText:
+    headline: str
+    body: str
+    topic: str  # "" without a need
+    footer: str
+
+
+def find_district(places: Places, name: str, network: str | None = None) -> District:
+    """The district by id, canonical name or alias; a name two networks share needs `network`."""
+    networks = places.networks
+    if network:
+        chosen = find_network(places, network)
+        if chosen is None:
+            known = ", ".join(n.id for n in places.networks)
+            raise PosterError(f"unbekanntes Netzwerk '{network}' (bekannt: {known})")
+        networks = (chosen,)
+    found = [d for n in networks if (d := n.district_named(name)) is not None]
+    if not found:
+        raise PosterError(f"Stadtteil oder Ort '{name}' ist nicht bekannt (siehe knowledge/districts.yaml)")
+    if len(found) > 1:
+        choices = ", ".join(f"{d.network_id}" for d in found)
+        raise PosterError(f"'{name}' gibt es in mehreren Netzwerken ({choices}) — bitte --network angeben")
+    return found[0]
+
+
+def district_slug(places: Places, district: District) -> str:
+    """The id without its prefix ('eglosheim'), or the full id where the short one is ambiguous ('we-suedstadt')."""
+    short = district.id.split("-", 1)[1]
+    same = [d for d in places.districts if d.id.split("-", 1)[1] == short]
+    return short if len(same) == 1 else district.id
+
+
+def check_locale(code: str) -> str:
+    code = code.strip()
+    normalized = "de@simple" if code.lower() in ("de-simple", "de@simple", "simple") else code.lower()
+    if normalized not in SUPPORTED:
+        raise PosterError(f"Sprache '{code}' gibt es nicht (möglich: {', '.join(SUPPORTED)})")
+    return normalized
+
+
+def check_need(knowledge: Knowledge, need: str | None) -> str | None:
+    if need is None:
+        return None
+    if knowledge.need(need) is None:
+        raise PosterError(f"Bedarf '{need}' gibt es nicht (möglich: {', '.join(n.id for n in knowledge.needs)})")
+    return need
+
+
+def check_bot(name: str | None) -> str:
+    if not name:
+        raise PosterError("Bot-Name fehlt: --bot NAME angeben oder TELEGRAM_BOT_USERNAME setzen")
+    name = name.strip().removeprefix("@")
+    if not _BOT.match(name):
+        raise PosterError(f"'{name}' ist kein Telegram-Bot-Name (5–32 Zeichen A–Z, 0–9, _, endet auf 'bot')")
+    return name
+
+
+def payload(places: Places, district: District, locale: str, need: str | None = None, source: str | None = None) -> str:
+    """The /start payload, at most 64 characters; the default source 'qr-<district>' is shortened to fit."""
+    # flow splits the payload at '_', so need ids like 'early_help' travel with '-' instead
+    parts = [f"d-{district_slug(places, district)}", f"l-{locale.replace('@', '-')}"]
+    if need:
+        parts.append(f"n-{need.replace('_', '-')}")
+    fixed = "_".join(parts) + "_s-"
+    if source is None:
+        room = MAX_PAYLOAD - len(fixed)
+        source = f"qr-{district_slug(places, district)}"[:room].rstrip("-")
+    elif not _SOURCE.match(source):
+        raise PosterError(f"--source '{source}' darf nur a–z, 0–9 und '-' enthalten, höchstens 32 Zeichen")
+    text = fixed + source
+    if len(text) > MAX_PAYLOAD:
+        raise PosterError(f"der Start-Parameter wäre {len(text)} Zeichen lang (höchstens 64) — kürzere --source wählen")
+    return text
+
+
+def deep_link(bot: str, start: str) -> str:
+    return f"https://t.me/{bot}?start={start}"
+
+
+def poster_text(code: str, district: str, need: str | None) -> PosterText:
+    """The poster's text in the family's language (through gettext; translators see these msgids)."""
+    t = texts(code)
+    return PosterText(
+        headline=t._("Questions about your family? Help nearby – in your language."),
+        body=t._(
+            "Scan the code with your phone camera. The Familienlotse on Telegram asks a few short questions "
+            "and shows you offers in {district}. Free of charge – and a person helps if you want.",
+            district=district,
+        ),
+        topic=t._("Topic: {need}", need=t._(NEED_LABELS[need])) if need else "",
+        footer=t._("You need the Telegram app."),
+    )
+
+
+def poster_text_de(knowledge: Knowledge, district: str, need: str | None) -> PosterText:
+    """The fixed German text every poster carries, for the German-speaking neighbours and staff."""
+    label = knowledge.need(need).label_de if need and knowledge.need(need) else ""  # type: ignore[union-attr]
+    return PosterText(
+        headline="Fragen rund um Ihre Familie? Hilfe in der Nähe – in Ihrer Sprache.",
+        body=(
+            "Scannen Sie den Code mit der Handykamera. Der Familienlotse auf Telegram stellt ein paar kurze "
+            f"Fragen und zeigt Ihnen Angebote in {district}. Kostenlos – und wenn Sie möchten, hilft ein Mensch weiter."
+        ),
+        topic=f"Thema: {label}" if label else "",
+        footer="Sie brauchen die Telegram-App.",
+    )
+
+
+def is_translated(code: str) -> bool:
+    """Whether the poster text exists in this language yet (untranslated msgids come back in English)."""
+    probe = "Questions about your family? Help nearby – in your language."
+    return code == "en" or texts(code)._(probe) != probe

@@ -1,0 +1,133 @@
+"""`python -m admin_scripts.qr`: A4 entry posters whose QR code opens the bot preset to district and language."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from admin_scripts._cli import run
+from admin_scripts.qr import main
+from bot.conversation import Command, Services, State, handle
+from bot.domain.matching import OfferIndex
+from bot.knowledge import bundled_knowledge
+from bot.posters import MAX_PAYLOAD, find_district, payload, poster_text
+
+BOT = "FamilienlotseTestBot"
+
+
+def qr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = run(main, list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def started_with(start: str) -> State:
+    """The conversation state after a family opened the deep link (what Telegram sends as /start <payload>)."""
+    # /start reads no free text, so no Understander (building one takes seconds); a use would fail the test
+    services = Services(bundled_knowledge(), None, OfferIndex([]), now=lambda: datetime(2026, 11, 21, 10))  # type: ignore[arg-type]
+    return handle(State(), Command("start", payload=start), services).state
+
+
+def decoded(png: Path) -> list[str]:
+    zxingcpp = pytest.importorskip("zxingcpp", reason="pip install zxing-cpp to decode the QR code")
+    from PIL import Image
+
+    return [barcode.text for barcode in zxingcpp.read_barcodes(Image.open(png))]
+
+
+def test_a_turkish_poster_for_eglosheim_is_an_a4_pdf_and_png_whose_code_opens_the_preset_bot(capsys, tmp_path: Path):
+    code, out, err = qr(
+        capsys,
+        "--bot",
+        BOT,
+        "--district",
+        "Eglosheim",
+        "--lang",
+        "tr",
+        "--need",
+        "childcare",
+        "--out",
+        str(tmp_path / "p.pdf"),
+    )
+    assert code == 0, err
+    link = f"https://t.me/{BOT}?start=d-eglosheim_l-tr_n-childcare_s-qr-eglosheim"
+    assert out.splitlines()[0] == link
+    pdf, png = tmp_path / "p.pdf", tmp_path / "p.png"
+    media_box = re.search(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", pdf.read_bytes())
+    assert media_box and (round(float(media_box.group(1))), round(float(media_box.group(2)))) == (595, 842)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000
+    assert decoded(png) == [link]
+
+    state = started_with(link.partition("?start=")[2])
+    assert (state.locale, state.district_id, state.network_id) == ("tr", "lb-eglosheim", "ludwigsburg")
+    assert state.needs == ("childcare",) and state.entry == "qr-eglosheim"  # entry goes into the statistics
+
+
+def test_a_german_poster_carries_the_german_text_once(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "@" + BOT)  # the env variable, written as Telegram shows it
+    code, out, err = qr(
+        capsys, "--district", "Nuertingen", "--lang", "de", "--source", "rathaus-nt", "--out", str(tmp_path / "nt")
+    )
+    assert code == 0 and err == ""
+    link = f"https://t.me/{BOT}?start=d-nuertingen_l-de_s-rathaus-nt"
+    assert out.splitlines()[0] == link
+    assert (tmp_path / "nt.pdf").exists() and decoded(tmp_path / "nt.png") == [link]
+
+
+def test_simple_german_and_a_shared_district_name_round_trip_through_the_conversation():
+    knowledge = bundled_knowledge()
+    district = find_district(knowledge.places, "Südstadt", "Stadt Weimar")
+    start = payload(knowledge.places, district, "de@simple")
+    assert start == "d-we-suedstadt_l-de-simple_s-qr-we-suedstadt"  # 'suedstadt' alone would be ambiguous
+    state = started_with(start)
+    assert (state.locale, state.district_id, state.entry) == ("de@simple", "we-suedstadt", "qr-we-suedstadt")
+
+
+def test_the_longest_payload_stays_within_telegrams_64_characters():
+    knowledge = bundled_knowledge()
+    district = find_district(knowledge.places, "Grünbühl")
+    start = payload(knowledge.places, district, "de@simple", "single_parents")
+    assert len(start) <= MAX_PAYLOAD and re.fullmatch(r"[A-Za-z0-9_-]+", start)
+    assert start.startswith("d-gruenbuehl-sonnenberg_l-de-simple_n-single-parents_s-qr-")
+
+
+def test_a_need_with_an_underscore_is_preset_by_the_deep_link():
+    knowledge = bundled_knowledge()
+    start = payload(knowledge.places, find_district(knowledge.places, "Eglosheim"), "ar", "early_help")
+    assert started_with(start).needs == ("early_help",)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--district", "Südstadt", "--lang", "ar"), "'Südstadt' gibt es in mehreren Netzwerken (ludwigsburg, weimar)"),
+        (("--district", "Atlantis", "--lang", "ar"), "Stadtteil oder Ort 'Atlantis' ist nicht bekannt"),
+        (("--district", "Eglosheim", "--lang", "xx"), "Sprache 'xx' gibt es nicht (möglich: de, de@simple, en,"),
+        (("--district", "Eglosheim", "--lang", "tr", "--need", "kita"), "Bedarf 'kita' gibt es nicht"),
+        (("--district", "Eglosheim", "--lang", "tr", "--network", "Berlin"), "unbekanntes Netzwerk 'Berlin'"),
+        (("--district", "Eglosheim", "--lang", "tr", "--source", "Plakat 1"), "--source 'Plakat 1' darf nur"),
+        (("--district", "Eglosheim", "--lang", "tr", "--bot", "not a bot"), "'not a bot' ist kein Telegram-Bot-Name"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_1(capsys, tmp_path: Path, args: tuple[str, ...], message: str):
+    extra = () if "--bot" in args else ("--bot", BOT)
+    code, out, err = qr(capsys, *args, *extra, "--out", str(tmp_path / "x.pdf"))
+    assert code == 1 and out == ""
+    assert err.startswith(f"Fehler: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_without_a_bot_name_the_script_says_how_to_give_one(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    code, _, err = qr(capsys, "--district", "Eglosheim", "--lang", "tr", "--out", str(tmp_path / "x.pdf"))
+    assert code == 1
+    assert err == "Fehler: Bot-Name fehlt: --bot NAME angeben oder TELEGRAM_BOT_USERNAME setzen\n"
+
+
+def test_the_poster_text_in_the_familys_language_comes_through_gettext():
+    text = poster_text("uk", "Eglosheim", "money")
+    assert "Eglosheim" in text.body and text.headline and text.footer
+    assert text.topic  # the need label comes from the bot's translated button labels
