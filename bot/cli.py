@@ -2,6 +2,7 @@
 
 examples:
   python -m bot                 # start: Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
+  python -m bot run             # the Telegram bot (polling; webhook when WEBHOOK_URL is set)
   python -m bot info            # what is loaded
   python -m bot understand "mein 4-jähriger in Eglosheim braucht einen Kitaplatz"
   python -m bot understand --batch messages.jsonl
@@ -150,6 +151,26 @@ def cmd_chat(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(app: App, _args: argparse.Namespace) -> int:
+    """The Telegram bot: webhook mode when WEBHOOK_URL is set, long polling otherwise."""
+    settings = app.settings
+    if not settings.telegram_bot_token:
+        raise CommandError(
+            "TELEGRAM_BOT_TOKEN fehlt – ohne Token kein Telegram-Bot (python -m bot chat für das Terminal)"
+        )
+    if settings.webhook_url and not settings.webhook_secret:
+        raise CommandError("WEBHOOK_URL ist gesetzt, aber WEBHOOK_SECRET fehlt (Telegram prüft damit jede Zustellung)")
+    from bot.adapters.telegram import build_application, run_polling_bot, run_webhook_bot
+    from bot.bootstrap import conversation_service
+
+    application = build_application(settings, conversation_service(app))
+    if settings.webhook_url:
+        run_webhook_bot(application, settings)
+    else:
+        run_polling_bot(application)
+    return 0
+
+
 def cmd_default(app: App, args: argparse.Namespace) -> int:
     """Telegram when a token is set; otherwise the terminal chat (what the README's first command starts)."""
     if app.settings.telegram_bot_token and "run" in COMMANDS:
@@ -159,7 +180,7 @@ def cmd_default(app: App, args: argparse.Namespace) -> int:
     return cmd_chat(app, args)
 
 
-COMMANDS = {"info": cmd_info, "match": cmd_match, "chat": cmd_chat, "understand": cmd_understand}
+COMMANDS = {"info": cmd_info, "match": cmd_match, "chat": cmd_chat, "understand": cmd_understand, "run": cmd_run}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("info", help="show what is loaded")
+    sub.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN; webhook when WEBHOOK_URL is set)")
     u = sub.add_parser("understand", help='what a message says, e.g. understand "kızım 3 yaşında, kreş"')
     u.add_argument("text", nargs="*")
     u.add_argument("--lang", help="the family's chosen language, as a prior")

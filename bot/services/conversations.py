@@ -59,7 +59,7 @@ class ConversationService:
                 now = datetime.now(UTC)
                 if any(isinstance(e, DeleteMyData) for e in outcome.effects):
                     self._erase(session, chat_key)
-                    log.info("conversation erased on request (%s)", _redacted(chat_key))
+                    log.info("conversation erased on request (%s)", pseudonym(chat_key))
                     return outcome
                 for effect in outcome.effects:
                     self._apply(session, chat_key, outcome.state, effect, now)
@@ -82,9 +82,9 @@ class ConversationService:
                 except IntegrityError:
                     session.rollback()
                     continue
-                log.info("handled %s -> %s (%s)", type(event).__name__, outcome.state.step, _redacted(chat_key))
+                log.info("handled %s -> %s (%s)", type(event).__name__, outcome.state.step, pseudonym(chat_key))
                 return outcome
-        raise ConcurrentUpdateError(f"conversation {_redacted(chat_key)} changed {MAX_ATTEMPTS} times in a row")
+        raise ConcurrentUpdateError(f"conversation {pseudonym(chat_key)} changed {MAX_ATTEMPTS} times in a row")
 
     def _apply(self, session: Session, chat_key: str, state: State, effect: Effect, now: datetime) -> None:
         channel = chat_key.split(":", 1)[0]
@@ -138,6 +138,6 @@ class ConversationService:
         )
 
 
-def _redacted(chat_key: str) -> str:
+def pseudonym(chat_key: str) -> str:
     """Logs carry a short, stable pseudonym of the chat, never the chat id itself."""
     return hashlib.blake2s(chat_key.encode(), digest_size=4).hexdigest()

@@ -1,0 +1,94 @@
+"""The Telegram Application, built in one place: token, Bot API address, rate limits, ordering, handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.adapters.telegram.context import BotData, FamilyApplication, FamilyContext
+from bot.adapters.telegram.handlers import error_logged, family_handlers
+from bot.adapters.telegram.lotsen import lotsen_handlers
+from bot.adapters.telegram.ordering import PerChatUpdateProcessor
+from bot.adapters.telegram.outbox_sender import OutboxSender
+from bot.conversation.notices import COMMANDS
+from bot.i18n import SUPPORTED, texts
+from bot.services.conversations import ConversationService
+from bot.services.outbox import Outbox
+from bot.services.translation import LibreTranslate
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "de"  # the command menu for every app language we don't translate to
+RATE_LIMIT_RETRIES = 2  # a 429 from Telegram is waited out (retry_after) this often before giving up
+# Telegram remembers the last list it was given, so we always send ours (polling and webhook alike).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+def command_menu(code: str) -> list[BotCommand]:
+    """The bot's commands with their descriptions in one language."""
+    t = texts(code)
+    return [BotCommand(name, t._(description)) for name, description in COMMANDS.items()]
+
+
+def telegram_language_code(code: str) -> str | None:
+    """Telegram's two-letter code for a locale; None for variants Telegram can't name (de@simple)."""
+    return None if "@" in code else code
+
+
+async def register_commands(application: Application) -> None:
+    """Sets the command menu: German by default, and one per other language the bot speaks."""
+    await application.bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
+    for code in SUPPORTED:
+        language_code = telegram_language_code(code)
+        if language_code is None or code == DEFAULT_LANGUAGE:
+            continue
+        try:
+            await application.bot.set_my_commands(command_menu(code), language_code=language_code)
+        except TelegramError as error:  # one language Telegram refuses must not stop the bot
+            log.warning("command menu for %s not set: %s", code, type(error).__name__)
+
+
+async def start_outbox(application: Application) -> None:
+    """Registers the command menus and starts delivering the outbox (notes, claims, relayed messages)."""
+    await register_commands(application)
+    data: BotData = application.bot_data  # type: ignore[assignment]
+    if data.service is not None:
+        translator = LibreTranslate(data.translate_url, data.translate_api_key) if data.translate_url else None
+        data.sender = OutboxSender(application.bot, Outbox(data.service.uow), translator, data.handover)
+        data.sender.start()
+
+
+async def stop_outbox(application: Application) -> None:
+    data: BotData = application.bot_data  # type: ignore[assignment]
+    if data.sender is not None:
+        await data.sender.stop()
+
+
+def build_application(settings: Settings, service: ConversationService, *, rate_limiter: bool = True) -> Application:
+    """The whole Telegram bot for the families, ready for run_polling_bot or run_webhook_bot."""
+    if not settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the Telegram application")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .context_types(ContextTypes(context=FamilyContext, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(start_outbox)
+        .post_shutdown(stop_outbox)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    application: FamilyApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data.service = service
+    application.bot_data.handover = service.handover
+    application.bot_data.translate_url = settings.translate_url
+    application.bot_data.translate_api_key = settings.translate_api_key
+    application.add_handlers(lotsen_handlers(), group=-1)  # before the family's: Lotsen replies and buttons
+    application.add_handlers(family_handlers())
+    application.add_error_handler(error_logged)
+    return application

@@ -1,0 +1,153 @@
+"""The family's side of the Telegram bot: one handler per kind of input, each turning it into a core event.
+
+Every handler does the same three things: build the event, let the ConversationService handle it for
+`telegram:<chat id>` (in a worker thread: the service talks to the database synchronously), send the replies.
+Only private chats are served here; groups and channels fall through (the Lotsen group has its own handlers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+from contextlib import suppress
+
+from telegram import Message, Update
+from telegram.constants import InlineKeyboardButtonLimit
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.adapters.telegram.context import FamilyContext
+from bot.adapters.telegram.rendering import send_reply
+from bot.conversation import ButtonPressed, Command, Event, Media, SharedLocation, Text
+from bot.services.conversations import pseudonym
+
+log = logging.getLogger(__name__)
+
+CALLBACK_DATA_MAX_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
+# What our own buttons produce ("lang:de@simple", "d:lb-eglosheim", "more"); anything else was not sent by us.
+CALLBACK_DATA = re.compile(r"[A-Za-z0-9_@.:-]+")
+# The core answers an unknown button with "That button is no longer active" and the open question.
+STALE_BUTTON = "stale"
+
+# Checked in this order: an animation also carries a document, a video note is not a video.
+MEDIA_KINDS = ("sticker", "photo", "voice", "video_note", "video", "animation", "audio", "document", "contact")
+MEDIA = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.VIDEO_NOTE
+    | filters.VIDEO
+    | filters.ANIMATION
+    | filters.AUDIO
+    | filters.Document.ALL
+    | filters.CONTACT
+)
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # not edits: an edited command or live location must not act twice
+
+
+def chat_key(chat_id: int) -> str:
+    return f"telegram:{chat_id}"
+
+
+def valid_callback_data(data: object) -> str | None:
+    """The button's data if it is one our keyboards can have sent: a short ASCII string of at most 64 bytes."""
+    if not isinstance(data, str) or len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+        return None
+    return data if CALLBACK_DATA.fullmatch(data) else None
+
+
+async def respond(update: Update, context: FamilyContext, event: Event) -> None:
+    """Lets the conversation handle the event for this chat and sends every reply, in order."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    key = chat_key(chat.id)
+    outcome = await asyncio.to_thread(context.service.handle, key, event)
+    if outcome.effects and context.bot_data.sender is not None:
+        context.bot_data.sender.wake()  # a note or relayed message is queued: send it now
+    for reply in outcome.replies:
+        try:
+            await send_reply(context.bot, chat.id, reply)
+        except Forbidden:  # the family blocked the bot or deleted the chat: nothing to deliver, nothing to crash
+            log.info("chat %s cannot be reached (blocked the bot?); replies skipped", pseudonym(key))
+            return
+
+
+async def command_received(update: Update, context: FamilyContext) -> None:
+    """/start (with a deep-link payload), /help, /language, /lotse, /privacy, /delete, /restart, or unknown."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    word, *rest = message.text.split(maxsplit=1)  # "/start@our_bot d-eglosheim_l-tr"
+    name = word.removeprefix("/").split("@", 1)[0].lower()
+    user = update.effective_user
+    payload = rest[0].strip() if rest else ""
+    await respond(update, context, Command(name, payload, user.language_code if user else None))
+
+
+async def button_pressed(update: Update, context: FamilyContext) -> None:
+    """A tapped inline button: stops the spinner, removes the pressed keyboard, passes the button on."""
+    query = update.callback_query
+    if query is None:
+        return
+    with suppress(BadRequest):  # a query older than Telegram's answer window; the press still counts
+        await query.answer()
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        return
+    if isinstance(query.message, Message):
+        # The same keyboard can't be pressed twice; "message is not modified" and the like are harmless.
+        with suppress(BadRequest):
+            await query.edit_message_reply_markup(reply_markup=None)
+    data = valid_callback_data(query.data)
+    if data is None:
+        log.warning("button with invalid callback data in chat %s", pseudonym(chat_key(chat.id)))
+    await respond(update, context, ButtonPressed(data or STALE_BUTTON))
+
+
+async def text_received(update: Update, context: FamilyContext) -> None:
+    """Free text, new or edited: the core understands what it can (age, district, need, emergency)."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await respond(update, context, Text(message.text))
+
+
+async def location_shared(update: Update, context: FamilyContext) -> None:
+    """A shared location: the core finds the nearest known district."""
+    message = update.effective_message
+    if message is not None and message.location is not None:
+        await respond(update, context, SharedLocation(message.location.latitude, message.location.longitude))
+
+
+async def media_received(update: Update, context: FamilyContext) -> None:
+    """A sticker, photo, voice message, file or contact: the core explains what it can read."""
+    message = update.effective_message
+    if message is not None:
+        kind = next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), "other")
+        await respond(update, context, Media(kind))
+
+
+async def error_logged(update: object, context: FamilyContext) -> None:
+    """Logs what failed and where, never what the family wrote or who they are (no message, no names)."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden):
+        log.info("update %s: the chat cannot be reached (%s)", update_id, type(error).__name__)
+        return
+    # Only the frames (file, line, code), not str(error): an exception's message may quote user content.
+    frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames.rstrip())
+
+
+def family_handlers() -> list[BaseHandler[Update, FamilyContext, None]]:
+    """The handlers of the family conversation, for private chats only."""
+    return [
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, command_received),
+        CallbackQueryHandler(button_pressed),
+        MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, text_received),
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, location_shared),
+        MessageHandler(PRIVATE & NEW_MESSAGE & MEDIA, media_received),
+    ]

@@ -1,0 +1,118 @@
+"""The Lotsen's side of the bot: claim a case, answer the family, hand back, pass on, close.
+
+Lotsen work in their Telegram group (or in a private chat with the bot): they press the buttons under a
+case note, and they answer a family by replying to the note or to one of the family's relayed messages.
+Only registered Lotsen can act; the service checks who owns a case. These handlers run before the family
+handlers (group -1) and stop there when they handled something.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from contextlib import suppress
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram.context import FamilyContext
+from bot.services.handover import OUTCOMES, ActionResult
+
+log = logging.getLogger(__name__)
+
+CASE_BUTTON = re.compile(r"^(claim|back|close|out):(\d{1,12})(?::([a-z_]{1,16}))?$")
+GROUPS = filters.ChatType.GROUPS
+
+
+def _wake(context: FamilyContext) -> None:
+    if context.bot_data.sender is not None:
+        context.bot_data.sender.wake()
+
+
+async def case_button_pressed(update: Update, context: FamilyContext) -> None:
+    """Übernehmen / Zurückgeben / Abschließen (then the outcome): acts for the Lotse who pressed."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    handover = context.bot_data.handover
+    if query is None or user is None or chat is None or handover is None:
+        return
+    match = CASE_BUTTON.match(query.data or "")
+    if match is None:
+        with suppress(BadRequest):
+            await query.answer("Diesen Knopf kenne ich nicht.")
+        raise ApplicationHandlerStop
+    action, case_id, outcome = match.group(1), int(match.group(2)), match.group(3)
+    if action == "claim":
+        result = await asyncio.to_thread(handover.claim, case_id, user.id, chat.id)
+    elif action == "back":
+        result = await asyncio.to_thread(handover.hand_back, case_id, user.id)
+    elif action == "close":
+        result = ActionResult(True, "Wie ist der Fall ausgegangen?")
+        with suppress(BadRequest):
+            await query.edit_message_reply_markup(
+                InlineKeyboardMarkup(
+                    [
+                        [InlineKeyboardButton(label, callback_data=f"out:{case_id}:{key}")]
+                        for key, label in OUTCOMES.items()
+                    ]
+                )
+            )
+    else:
+        result = await asyncio.to_thread(handover.close, case_id, user.id, outcome or "")
+    with suppress(BadRequest):
+        await query.answer(result.message[:200] or None, show_alert=not result.ok)
+    _wake(context)
+    raise ApplicationHandlerStop
+
+
+async def lotse_replied(update: Update, context: FamilyContext) -> None:
+    """A reply to a case message in a Lotsen chat goes to that case's family — if this Lotse has the case."""
+    message, user = update.effective_message, update.effective_user
+    handover = context.bot_data.handover
+    if message is None or user is None or handover is None or message.reply_to_message is None:
+        return
+    case_id = await asyncio.to_thread(handover.case_of_message, message.chat_id, message.reply_to_message.message_id)
+    if case_id is None:
+        return  # not about a case: in a private chat the family handlers take it from here
+    result = await asyncio.to_thread(handover.lotse_wrote, user.id, case_id, message.text or "")
+    if not result.ok:
+        await message.reply_text(result.message)
+    _wake(context)
+    raise ApplicationHandlerStop
+
+
+async def pass_on_asked(update: Update, context: FamilyContext) -> None:
+    """/weitergeben <Fall> <Telegram-ID>: the case goes to another registered Lotse."""
+    message, user = update.effective_message, update.effective_user
+    handover = context.bot_data.handover
+    if message is None or user is None or handover is None:
+        return
+    parts = context.args or []
+    if len(parts) != 2 or not all(p.lstrip("#").isdigit() for p in parts):
+        await message.reply_text("So geht's: /weitergeben <Fallnummer> <Telegram-ID des Lotsen>")
+        return
+    result = await asyncio.to_thread(handover.pass_on, int(parts[0].lstrip("#")), user.id, int(parts[1]))
+    await message.reply_text(result.message)
+    _wake(context)
+
+
+async def group_message_ignored(update: Update, context: FamilyContext) -> None:
+    """Everything else in a group: the bot does not talk there (no answer, no processing)."""
+    raise ApplicationHandlerStop
+
+
+def lotsen_handlers() -> list[BaseHandler[Update, FamilyContext, None]]:
+    return [
+        CallbackQueryHandler(case_button_pressed, pattern=CASE_BUTTON),
+        CommandHandler("weitergeben", pass_on_asked),
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, lotse_replied),
+        MessageHandler(GROUPS, group_message_ignored),
+    ]

@@ -1,0 +1,69 @@
+"""Updates of one chat strictly one after the other, updates of different chats side by side.
+
+PTB's `concurrent_updates` runs every update as its own task, so "Kita" followed quickly by "Eglosheim" could be
+handled in the wrong order and the second answer would be built on a stale conversation. This processor gives
+every chat an `asyncio.Lock`; locks are FIFO, and PTB starts the tasks in arrival order, so one family's
+messages are handled in the order Telegram sent them while other families are not kept waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+DEFAULT_MAX_CONCURRENT_UPDATES = 64
+
+
+def ordering_key(update: object) -> int | None:
+    """The chat an update belongs to (the user for chat-less updates); None means no ordering is needed."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, sequential within a chat; a chat's lock is dropped as soon as it is idle."""
+
+    __slots__ = ("_locks", "_users")
+
+    def __init__(self, max_concurrent_updates: int = DEFAULT_MAX_CONCURRENT_UPDATES) -> None:
+        # PTB only runs updates concurrently when this is > 1; below that there is nothing to order.
+        super().__init__(max(2, max_concurrent_updates))
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
+
+    @property
+    def busy_chats(self) -> int:
+        """How many chats have an update in progress or waiting (0 when idle: no lock is kept)."""
+        return len(self._locks)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = ordering_key(update)
+        if key is None:
+            await coroutine
+            return
+        # No await between looking up the lock and queueing on it: the event loop cannot reorder two updates here.
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up: locks are created on demand."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free: PTB waits for running updates before shutting the processor down."""

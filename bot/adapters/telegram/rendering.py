@@ -1,0 +1,61 @@
+"""Replies of the conversation core as Telegram messages: plain text and inline keyboards, nothing else.
+
+Texts go out without parse_mode, so an offer title or a family's words can never break Markdown/HTML.
+`Reply.ask_location` adds nothing here: a message carries either an inline keyboard or a reply keyboard,
+and the district question needs its inline buttons. Families can still share a location from the
+attachment menu, which the adapter understands (see handlers.location_shared).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+
+from bot.conversation import Button, Reply
+
+log = logging.getLogger(__name__)
+
+
+def fits_telegram(button: Button) -> bool:
+    """Telegram refuses the whole message if one button's data is over 64 bytes; such a button is left out."""
+    if len(button.data.encode()) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
+        return True
+    log.error("button data over %d bytes left out: %r", InlineKeyboardButtonLimit.MAX_CALLBACK_DATA, button.data[:20])
+    return False
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's button rows as an inline keyboard (None without buttons)."""
+    rows = [
+        [InlineKeyboardButton(button.label, callback_data=button.data) for button in row if fits_telegram(button)]
+        for row in reply.buttons
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Long texts in parts Telegram accepts, cut between paragraphs (or lines, or hard) — never mid-character."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n\n", 0, limit)  # between paragraphs (offer cards) if possible,
+        if cut <= 0:
+            cut = text.rfind("\n", 0, limit)  # else between lines,
+        if cut <= 0:
+            cut = limit  # else where the limit is
+        parts.append(text[:cut].rstrip("\n"))
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
+    """Sends one reply; the keyboard goes with its last part so the buttons sit under the whole text."""
+    parts = split_text(reply.text or "…")
+    sent = []
+    for number, part in enumerate(parts, start=1):
+        markup = keyboard(reply) if number == len(parts) else None
+        sent.append(await bot.send_message(chat_id, part, reply_markup=markup))
+    return sent

@@ -1,0 +1,77 @@
+"""Webhook mode: Telegram POSTs updates to /telegram, a load balancer asks /healthz — one small aiohttp app.
+
+Only requests carrying our secret (Telegram sends it as X-Telegram-Bot-Api-Secret-Token, see setWebhook)
+reach the bot; the update is queued for the Application, which handles it exactly as in polling mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+from telegram import Update
+from telegram.ext import Application
+
+from bot.db.engine import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram"
+HEALTH_PATH = "/healthz"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+APPLICATION = web.AppKey("application", Application)
+SECRET = web.AppKey("secret", str)
+UOW = web.AppKey("uow", UnitOfWork)
+
+
+def database_answers(uow: UnitOfWork) -> bool:
+    """Whether the database answers a trivial query (blocking; run it in a thread)."""
+    try:
+        with uow() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:  # any driver error means "not healthy", and the reason goes to the log
+        log.warning("health check: database unavailable (%s)", type(error).__name__)
+        return False
+    return True
+
+
+async def update_received(request: web.Request) -> web.Response:
+    """POST /telegram: checks the secret, queues the update; 401 without the secret, 400 for a malformed body."""
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), request.app[SECRET].encode()):
+        log.warning("webhook call without the right secret token refused")
+        return web.json_response({"ok": False}, status=401)
+    try:
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise ValueError("an update is a JSON object")
+        application = request.app[APPLICATION]
+        update = Update.de_json(data, application.bot)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        return web.json_response({"ok": False}, status=400)
+    await application.update_queue.put(update)
+    return web.json_response({"ok": True})
+
+
+async def health_checked(request: web.Request) -> web.Response:
+    """GET /healthz: 200 when the database answers, 503 otherwise."""
+    if await asyncio.to_thread(database_answers, request.app[UOW]):
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+def webhook_app(application: Application, secret: str, uow: UnitOfWork) -> web.Application:
+    """The aiohttp app that feeds Telegram's webhook calls into `application`."""
+    if not secret:
+        raise ValueError("the webhook needs a secret token")
+    app = web.Application()
+    app[APPLICATION] = application
+    app[SECRET] = secret
+    app[UOW] = uow
+    app.router.add_post(WEBHOOK_PATH, update_received)
+    app.router.add_get(HEALTH_PATH, health_checked)
+    return app

@@ -1,0 +1,519 @@
+"""FakeBotApi: a small Telegram Bot API server on 127.0.0.1 for end-to-end tests — ours, documented, no internet.
+
+It speaks the HTTP protocol python-telegram-bot speaks (`POST /bot<token>/<method>`, form, multipart or JSON
+bodies, `{"ok": true, "result": ...}` answers) and keeps what a real chat would show: the bot's messages per chat,
+with their keyboards as edited later. Tests play the user with `user_sends_text`, `user_presses`, ...; the
+updates reach the bot by `getUpdates` long polling, or, once the bot called `setWebhook`, as POSTs to its webhook
+with the secret token, as Telegram does.
+
+    async with FakeBotApi() as api:
+        settings = Settings(telegram_bot_token=api.token, telegram_api_base_url=api.base_url, ...)
+        ...start the bot...
+        api.user_sends_text(42, "/start")
+        messages = await api.wait_for_messages(42, 1)
+
+Fault injection: `fail_next("sendMessage", status=429, retry_after=1)` answers the next call the way Telegram
+does when flooded; 400/403/500 likewise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+DEFAULT_TOKEN = "123456:TEST-TOKEN-for-the-fake-bot-api"
+BOT_ID = 123456
+BOT_USERNAME = "familienlotse_test_bot"
+
+# Parameters that are plain strings on the wire; everything else PTB sends JSON-encoded in form bodies.
+STRING_PARAMETERS = frozenset(
+    {
+        "text",
+        "caption",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "language_code",
+        "parse_mode",
+        "action",
+        "ip_address",
+        "business_connection_id",
+        "inline_message_id",
+    }
+)
+ERROR_DESCRIPTIONS = {
+    400: "Bad Request: injected failure",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+}
+
+
+class ApiError(Exception):
+    """Answered as Telegram answers errors: {"ok": false, "error_code": ..., "description": ...}."""
+
+    def __init__(self, status: int, description: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.retry_after = retry_after
+        self.description = description or ERROR_DESCRIPTIONS.get(status, "Error").format(retry_after=retry_after)
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return web.json_response(body, status=self.status)
+
+
+@dataclass
+class ApiCall:
+    """One call the bot made: the method, its decoded parameters, and the HTTP status it got (None: running)."""
+
+    method: str
+    params: dict[str, Any]
+    status: int | None = None
+
+
+@dataclass
+class _Fault:
+    status: int
+    times: int
+    retry_after: int | None
+
+
+@dataclass
+class _Webhook:
+    url: str
+    secret_token: str | None
+    deliveries: list[int] = field(default_factory=list)  # HTTP status of every delivery, in order
+
+
+class FakeBotApi:
+    """A fake Telegram Bot API on a random loopback port. Use as `async with FakeBotApi() as api:`."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME) -> None:
+        self.token = token
+        self.username = username
+        self.calls: list[ApiCall] = []
+        self.commands: dict[str | None, list[dict[str, str]]] = {}  # language_code (None = default) -> commands
+        self.answered_callbacks: list[dict[str, Any]] = []
+        self.webhook: _Webhook | None = None
+        self._messages: dict[int, list[dict[str, Any]]] = defaultdict(list)  # chat id -> the bot's messages
+        self._pending: deque[dict[str, Any]] = deque()  # updates not yet confirmed by a getUpdates offset
+        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._blocked: set[int] = set()
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._callback_ids = itertools.count(1)
+        self._changed = asyncio.Event()  # set whenever an update arrives or the bot sends something
+        self._closing = asyncio.Event()
+        self._deliveries: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._delivery_task: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # the random port
+        self._delivery_task = asyncio.create_task(self._deliver_to_webhook())
+
+    async def stop(self) -> None:
+        self._closing.set()  # ends waiting long polls at once
+        if self._delivery_task:
+            self._delivery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery_task
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeBotApi:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What PTB's `base_url` (TELEGRAM_API_BASE_URL) must be to talk to this fake."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # ------------------------------------------------------------------ the user's side
+
+    def user_sends_text(
+        self,
+        chat_id: int,
+        text: str,
+        language_code: str | None = "de",
+        user_id: int | None = None,
+        *,
+        chat_type: str = "private",
+    ) -> dict[str, Any]:
+        """A message typed by the user; a leading /command gets its bot_command entity as Telegram adds it."""
+        fields: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])}]
+        return self._user_message(chat_id, fields, language_code, user_id, chat_type)
+
+    def user_edits_text(
+        self, chat_id: int, message_id: int, text: str, language_code: str | None = "de", user_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user corrects an earlier message of theirs (an `edited_message` update)."""
+        message = self._message(chat_id, {"text": text}, language_code, user_id, "private")
+        message["message_id"] = message_id
+        message["edit_date"] = int(time.time())
+        return self.deliver({"edited_message": message})
+
+    def user_presses(
+        self,
+        chat_id: int,
+        callback_data: str,
+        message_id: int,
+        language_code: str | None = "de",
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user taps a button of the bot's message `message_id` (the data is sent as given, even if forged)."""
+        sent = next((m for m in self._messages[chat_id] if m["message_id"] == message_id), None)
+        message = copy.deepcopy(sent) if sent else self._bot_message(chat_id, {"text": "…"}, message_id)
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": self._user(user_id or chat_id, language_code),
+            "chat_instance": f"instance-{chat_id}",
+            "message": message,
+            "data": callback_data,
+        }
+        return self.deliver({"callback_query": query})
+
+    def user_sends_location(
+        self,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        language_code: str | None = "de",
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
+        fields = {"location": {"latitude": latitude, "longitude": longitude}}
+        return self._user_message(chat_id, fields, language_code, user_id, "private")
+
+    def user_sends_sticker(
+        self, chat_id: int, language_code: str | None = "de", user_id: int | None = None
+    ) -> dict[str, Any]:
+        sticker = {
+            "file_id": "sticker-file",
+            "file_unique_id": "sticker-unique",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
+        return self._user_message(chat_id, {"sticker": sticker}, language_code, user_id, "private")
+
+    def block(self, chat_id: int) -> None:
+        """The user blocks the bot: every send to this chat gets Telegram's 403."""
+        self._blocked.add(chat_id)
+
+    def deliver(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Any update body (without update_id): numbered, then polled or pushed to the webhook."""
+        update = {"update_id": next(self._update_ids), **body}
+        if self.webhook:
+            self._deliveries.put_nowait(update)
+        else:
+            self._pending.append(update)
+        self._changed.set()
+        return update
+
+    # ------------------------------------------------------------------ what the bot did
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in this chat, oldest first, as they look now (edits applied; copies)."""
+        return copy.deepcopy(self._messages[chat_id])
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def last_message(self, chat_id: int) -> dict[str, Any]:
+        return copy.deepcopy(self._messages[chat_id][-1])
+
+    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 5) -> list[dict[str, Any]]:
+        """Waits until the bot has sent at least `count` messages to the chat; fails with what it did send."""
+        await self._wait(lambda: len(self._messages[chat_id]) >= count, timeout, f"{count} messages to {chat_id}")
+        return self.sent_to(chat_id)
+
+    async def wait_for_calls(
+        self, method: str, count: int = 1, timeout: float = 5, *, answered: bool = True
+    ) -> list[ApiCall]:
+        """Waits for `count` calls of `method` — answered ones, or (answered=False) also ones still running."""
+
+        def calls() -> list[ApiCall]:
+            return [call for call in self.calls_to(method) if call.status is not None or not answered]
+
+        await self._wait(lambda: len(calls()) >= count, timeout, f"{count} {method} calls")
+        return calls()
+
+    async def _wait(self, done: Any, timeout: float, what: str) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not done():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                sent = [(c.method, c.params.get("chat_id"), str(c.params.get("text", ""))[:60]) for c in self.calls]
+                raise AssertionError(f"timed out waiting for {what}; calls so far: {sent}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+
+    # ------------------------------------------------------------------ fault injection
+
+    def fail_next(self, method: str, status: int = 429, times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` calls of `method` fail with `status` (429 carries Telegram's retry_after)."""
+        self._faults[method].append(_Fault(status, times, retry_after if status == 429 else None))
+
+    def _injected_fault(self, method: str) -> ApiError | None:
+        faults = self._faults.get(method)
+        if not faults:
+            return None
+        fault = faults[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            faults.popleft()
+        return ApiError(fault.status, retry_after=fault.retry_after)
+
+    # ------------------------------------------------------------------ the HTTP side
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        call = ApiCall(request.match_info["method"], await _parameters(request))
+        self.calls.append(call)  # recorded on arrival, so a test can see a long poll that is still waiting
+        method = call.method
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401)
+            if fault := self._injected_fault(method):
+                raise fault
+            handler = getattr(self, f"_api_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            result = await handler(call.params)
+        except ApiError as error:
+            call.status = error.status
+            self._changed.set()
+            return error.response()
+        call.status = 200
+        self._changed.set()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _api_getMe(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {**self._bot_user(), "can_join_groups": True, "can_read_all_group_messages": False}
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Long poll: confirms updates below `offset`, then waits up to `timeout` seconds for new ones."""
+        if self.webhook:
+            raise ApiError(409)
+        offset = int(params.get("offset") or 0)
+        while self._pending and self._pending[0]["update_id"] < offset:
+            self._pending.popleft()
+        deadline = asyncio.get_running_loop().time() + float(params.get("timeout") or 0)
+        while not self._pending and not self._closing.is_set():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+        limit = int(params.get("limit") or 100)
+        return [copy.deepcopy(update) for update in list(self._pending)[:limit]]
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._record_sent(params, {"text": params["text"]})
+
+    async def _api_sendVoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        voice = {
+            "file_id": "voice-file",
+            "file_unique_id": "voice-unique",
+            "duration": int(params.get("duration") or 1),
+        }
+        return self._record_sent(
+            params, {"voice": voice, **({"caption": params["caption"]} if "caption" in params else {})}
+        )
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        if message.get("text") == params["text"] and message.get("reply_markup") == params.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        message["text"] = params["text"]
+        _set_markup(message, params.get("reply_markup"))
+        return copy.deepcopy(message)
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        if message.get("reply_markup") == _real_markup(params.get("reply_markup")):
+            raise ApiError(400, "Bad Request: message is not modified")
+        _set_markup(message, params.get("reply_markup"))
+        return copy.deepcopy(message)
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        self.answered_callbacks.append(params)
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        self.commands[params.get("language_code") or None] = list(params["commands"])
+        return True
+
+    async def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return self.commands.get(params.get("language_code") or None, [])
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = _Webhook(params["url"], params.get("secret_token"))
+        return True
+
+    async def _api_deleteWebhook(self, _params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    async def _api_getWebhookInfo(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": self.webhook.url if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+
+    async def _api_sendChatAction(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_close(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_logOut(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    # ------------------------------------------------------------------ helpers
+
+    def _record_sent(self, params: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        if chat_id in self._blocked:
+            raise ApiError(403)
+        message = self._bot_message(chat_id, content, next(self._message_ids))
+        _set_markup(message, params.get("reply_markup"))
+        self._messages[chat_id].append(message)
+        return copy.deepcopy(message)
+
+    def _find(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, message_id = int(params.get("chat_id", 0)), int(params.get("message_id", 0))
+        for message in self._messages[chat_id]:
+            if message["message_id"] == message_id:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Familienlotse", "username": self.username}
+
+    @staticmethod
+    def _user(user_id: int, language_code: str | None) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Testfamilie"}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    @staticmethod
+    def _chat(chat_id: int, chat_type: str) -> dict[str, Any]:
+        if chat_type == "private":
+            return {"id": chat_id, "type": "private", "first_name": "Testfamilie"}
+        return {"id": chat_id, "type": chat_type, "title": "Testgruppe"}
+
+    def _bot_message(self, chat_id: int, content: dict[str, Any], message_id: int) -> dict[str, Any]:
+        chat = self._chat(chat_id, "private" if chat_id > 0 else "group")
+        return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": self._bot_user(), **content}
+
+    def _message(
+        self, chat_id: int, fields: dict[str, Any], language_code: str | None, user_id: int | None, chat_type: str
+    ) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id, chat_type),
+            "from": self._user(user_id or chat_id, language_code),
+            **fields,
+        }
+
+    def _user_message(
+        self, chat_id: int, fields: dict[str, Any], language_code: str | None, user_id: int | None, chat_type: str
+    ) -> dict[str, Any]:
+        return self.deliver({"message": self._message(chat_id, fields, language_code, user_id, chat_type)})
+
+    async def _deliver_to_webhook(self) -> None:
+        """Pushes updates to the webhook one at a time, in order, with the secret token — as Telegram does."""
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while True:
+                update = await self._deliveries.get()
+                webhook = self.webhook
+                if webhook is None:  # deleted meanwhile: back to polling
+                    self._pending.append(update)
+                    continue
+                headers = {"X-Telegram-Bot-Api-Secret-Token": webhook.secret_token} if webhook.secret_token else {}
+                try:
+                    async with session.post(webhook.url, json=update, headers=headers) as response:
+                        webhook.deliveries.append(response.status)
+                except OSError:
+                    webhook.deliveries.append(0)
+                self._changed.set()
+
+
+async def _parameters(request: web.Request) -> dict[str, Any]:
+    """The call's parameters, decoded the same whether PTB sent JSON, a form, or multipart with files."""
+    if request.content_type == "application/json":
+        body = await request.json()
+        return dict(body) if isinstance(body, dict) else {}
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return dict(request.query)
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for name, value in form.items():
+        if not isinstance(value, str):  # an uploaded file: keep its name and size
+            params[name] = {"filename": value.filename, "size": len(value.file.read())}
+        elif name in STRING_PARAMETERS:
+            params[name] = value
+        else:
+            try:
+                params[name] = json.loads(value)
+            except ValueError:
+                params[name] = value
+    return params
+
+
+def _real_markup(markup: Any) -> Any:
+    """An empty or missing inline keyboard means "no keyboard" to Telegram."""
+    if not markup or markup == {"inline_keyboard": []}:
+        return None
+    return markup
+
+
+def _set_markup(message: dict[str, Any], markup: Any) -> None:
+    markup = _real_markup(markup)
+    if markup is None:
+        message.pop("reply_markup", None)
+    else:
+        message["reply_markup"] = markup
+
+
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """All inline buttons of a bot message, row by row."""
+    return [button for row in message.get("reply_markup", {}).get("inline_keyboard", []) for button in row]
