@@ -707,8 +707,7 @@ class _Turn:
             language=(state.locale or "").split("@")[0],
             today=self.services.now().date(),
         )
-        matches = self.services.offers.match(request)
-        page = matches[state.shown : state.shown + PAGE_SIZE]
+        page, total = self.services.offers.page(request, state.shown, PAGE_SIZE)
         self.state = state.with_(
             step=Step.SHOWING_OFFERS,
             shown=state.shown + len(page),
@@ -717,7 +716,7 @@ class _Turn:
         if state.shown == 0:
             self.effects.append(
                 CountRequest(
-                    outcome="found" if matches else "nothing_fits",
+                    outcome="found" if total else "nothing_fits",
                     needs=state.needs,
                     district_id=state.district_id,
                     age_months=state.age_months,
@@ -730,7 +729,7 @@ class _Turn:
             (Button("🔎 " + t._("Other topic"), "other_need"), Button("👶 " + t._("Another child"), "another_child")),
             (Button("🙋 " + t._("Talk to a person"), "lotse"),),
         )
-        if not matches:
+        if not total:
             self.say(
                 t._("I'm sorry, I found no offer that fits exactly. A Lotse knows more and can help you personally."),
                 actions,
@@ -741,10 +740,10 @@ class _Turn:
             return
         now = self.services.now()
         places = self.services.knowledge.places
-        header = t.n_("I found {count} offer for you:", "I found {count} offers for you:", len(matches))
+        header = t.n_("I found {count} offer for you:", "I found {count} offers for you:", total)
         if state.shown:
             header = t._("More offers:")
         cards = [offer_card(state.shown + i + 1, m, places, now, t) for i, m in enumerate(page)]
-        more = len(matches) > state.shown + len(page)
+        more = total > state.shown + len(page)
         rows = ((Button("➕ " + t._("More"), "more"),), *actions) if more else actions
         self.say("\n\n".join([header, *cards]), rows)

@@ -9,6 +9,7 @@ gap gets counted.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,30 +59,59 @@ _COST_RANK = {Cost.FREE: 2, Cost.REDUCED: 1, Cost.PAID: 0}
 
 
 class OfferIndex:
-    """Offers grouped by (network, need) once, so a match looks only at the offers that can fit."""
+    """Offers grouped once by who they can serve, so a match looks only at offers that can fit.
+
+    Keys: (district, need) for offers serving named districts, (network, need) for whole-network offers,
+    (None, need) for requests without a place. A request for a district reads two short lists instead of
+    every offer of its network; only the best `limit` are ranked fully.
+    """
 
     def __init__(self, offers: Iterable[Offer]) -> None:
         self.offers = list(offers)
-        self._by_need: dict[tuple[str | None, str], list[Offer]] = defaultdict(list)
+        self._for_district: dict[tuple[str, str], list[Offer]] = defaultdict(list)
+        self._for_network: dict[tuple[str, str], list[Offer]] = defaultdict(list)
+        self._any: dict[str, list[Offer]] = defaultdict(list)
         for offer in self.offers:
             for need in offer.needs:
-                self._by_need[(offer.network, need)].append(offer)
-                self._by_need[(None, need)].append(offer)
+                self._any[need].append(offer)
+                if offer.serves_whole_network:
+                    self._for_network[(offer.network, need)].append(offer)
+                else:
+                    for district in offer.districts_served:
+                        self._for_district[(district, need)].append(offer)
 
     def __len__(self) -> int:
         return len(self.offers)
 
-    def match(self, request: MatchRequest, limit: int | None = None) -> list[Match]:
+    def _candidates(self, request: MatchRequest, need: str) -> Iterable[Offer]:
+        if request.district_id:
+            yield from self._for_district.get((request.district_id, need), ())
+            yield from self._for_network.get((request.network_id or "", need), ())
+        elif request.network_id:
+            yield from (o for o in self._any.get(need, ()) if o.network == request.network_id)
+        else:
+            yield from self._any.get(need, ())
+
+    def _fitting(self, request: MatchRequest) -> list[Match]:
         today = request.today or date.today()
         wanted = {need: len(request.needs) - i for i, need in enumerate(request.needs)}  # best need weighs most
         seen: dict[str, Match] = {}
         for need in request.needs:
-            for offer in self._by_need.get((request.network_id, need), ()):
+            for offer in self._candidates(request, need):
                 if offer.external_id in seen or not self._eligible(offer, request, today):
                     continue
                 seen[offer.external_id] = self._scored(offer, request, wanted)
-        ranked = sorted(seen.values(), key=_rank_key)
-        return ranked[:limit] if limit else ranked
+        return list(seen.values())
+
+    def match(self, request: MatchRequest, limit: int | None = None) -> list[Match]:
+        """All fitting offers, best first (only the best `limit` when given)."""
+        fitting = self._fitting(request)
+        return heapq.nsmallest(limit, fitting, key=_rank_key) if limit else sorted(fitting, key=_rank_key)
+
+    def page(self, request: MatchRequest, start: int, size: int) -> tuple[list[Match], int]:
+        """Offers start..start+size of the ranking, and how many fit in all."""
+        fitting = self._fitting(request)
+        return heapq.nsmallest(start + size, fitting, key=_rank_key)[start:], len(fitting)
 
     @staticmethod
     def _eligible(offer: Offer, request: MatchRequest, today: date) -> bool:

@@ -94,6 +94,7 @@ class Family:
         self.api = api
         self.chat_id = chat_id
         self.language_code = language_code
+        self.seen = 0  # messages of this chat a test has looked at; wait_for_new returns the ones after
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -103,6 +104,7 @@ class Family:
         """Sends a text and returns the bot's `replies` new messages."""
         before = len(self.messages)
         self.api.user_sends_text(self.chat_id, text, self.language_code)
+        self.seen = before + replies
         return (await self.api.wait_for_messages(self.chat_id, before + replies, STEP_TIMEOUT))[before:]
 
     async def taps(self, data: str, replies: int = 1) -> list[dict[str, Any]]:
@@ -113,7 +115,15 @@ class Family:
         assert message is not None, f"no button {data!r} on screen; buttons: {self.buttons()}"
         before = len(self.messages)
         self.api.user_presses(self.chat_id, data, message["message_id"], self.language_code)
+        self.seen = before + replies
         return (await self.api.wait_for_messages(self.chat_id, before + replies, STEP_TIMEOUT))[before:]
+
+    async def wait_for_new(self, count: int, timeout: float = STEP_TIMEOUT) -> list[dict[str, Any]]:
+        """The next `count` messages the bot sends to this chat on its own (a Lotse's answer, a notice)."""
+        before = self.seen
+        messages = await self.api.wait_for_messages(self.chat_id, before + count, timeout)
+        self.seen = before + count
+        return messages[before : before + count]
 
     def buttons(self) -> list[str]:
         """The data of every button still visible in the chat."""

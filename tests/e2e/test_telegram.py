@@ -229,7 +229,6 @@ async def test_a_family_that_blocked_the_bot_does_not_stop_it(bot: Application, 
     assert "lang:de" in data_of(menu)
 
 
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's limiter reads retry_after
 async def test_telegrams_flood_limit_is_waited_out(bot: Application, bot_api: FakeBotApi) -> None:
     bot_api.fail_next("sendMessage", status=429, retry_after=1)
     [menu] = await Family(bot_api, 1012, "de").says("/start")

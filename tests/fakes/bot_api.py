@@ -174,6 +174,26 @@ class FakeBotApi:
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])}]
         return self._user_message(chat_id, fields, language_code, user_id, chat_type)
 
+    def user_replies(
+        self, chat_id: int, text: str, to_message_id: int, user_id: int, *, chat_type: str = "supergroup"
+    ) -> dict[str, Any]:
+        """A user answers one of the bot's messages with Telegram's reply (a Lotse in the group, say)."""
+        original = next(m for m in self._messages[chat_id] if m["message_id"] == to_message_id)
+        fields = {"text": text, "reply_to_message": copy.deepcopy(original)}
+        return self._user_message(chat_id, fields, "de", user_id, chat_type)
+
+    def user_presses_in_group(self, chat_id: int, callback_data: str, message_id: int, user_id: int) -> dict[str, Any]:
+        """A group member taps a button under the bot's message in that group."""
+        sent = next(m for m in self._messages[chat_id] if m["message_id"] == message_id)
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": self._user(user_id, "de"),
+            "chat_instance": f"instance-{chat_id}",
+            "message": copy.deepcopy(sent),
+            "data": callback_data,
+        }
+        return self.deliver({"callback_query": query})
+
     def user_edits_text(
         self, chat_id: int, message_id: int, text: str, language_code: str | None = "de", user_id: int | None = None
     ) -> dict[str, Any]:
