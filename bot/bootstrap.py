@@ -70,7 +70,7 @@ def handover_service(app: App) -> HandoverService:
     )
 
 
-def conversation_service(app: App) -> ConversationService:
+def conversation_service(app: App, listen: frozenset[str] = frozenset()) -> ConversationService:
     """The conversation core wired to this app's database, knowledge, offers and the Lotsen handover."""
     services = Services(
         knowledge=app.knowledge,
@@ -79,6 +79,7 @@ def conversation_service(app: App) -> ConversationService:
         now=lambda: datetime.now(BERLIN),
         controller=app.settings.privacy_controller,
         retention_days=app.settings.retention_days,
+        listen=listen,
     )
     return ConversationService(app.uow, services, handover_service(app))
 

@@ -87,6 +87,7 @@ class Services:
     now: Callable[[], datetime]
     controller: str = "Stadt Ludwigsburg (Beispiel)"
     retention_days: int = 90
+    listen: frozenset[str] = frozenset()  # locales the channel can read aloud ("listen" button); empty: none
 
 
 def handle(state: State, event: Event, services: Services) -> Outcome:
@@ -122,6 +123,12 @@ class _Turn:
 
     def way_out(self) -> tuple[Button, ...]:
         return (Button("🙋 " + self.t._("Talk to a person"), "lotse"),)
+
+    def listen_row(self) -> tuple[tuple[Button, ...], ...]:
+        """A 'listen' button under longer texts, for families who read poorly (where the channel can speak)."""
+        if (self.state.locale or FALLBACK) not in self.services.listen:
+            return ()
+        return ((Button("🔊 " + self.t._(notices.LISTEN), "listen"),),)
 
     # ------------------------------------------------------------- dispatch
 
@@ -216,7 +223,8 @@ class _Turn:
                 "Tap the buttons or just write, in your language.\n\n"
                 "/lotse – talk to a person\n/language – change language\n/restart – start again\n"
                 "/privacy – what I store\n/delete – delete everything about you"
-            )
+            ),
+            self.listen_row(),
         )
         self.ask_next()
 
@@ -231,7 +239,8 @@ class _Turn:
                 "Responsible: {controller}.",
                 days=self.services.retention_days,
                 controller=self.services.controller,
-            )
+            ),
+            self.listen_row(),
         )
         self.ask_next()
 
@@ -561,6 +570,7 @@ class _Turn:
             (
                 (Button("🆘 " + t._("Urgent: talk to a person"), "urgent"),),
                 (Button(t._("Continue"), "continue"),),
+                *self.listen_row(),
             ),
         )
 
@@ -617,6 +627,7 @@ class _Turn:
             (
                 (Button("👍 " + self.t._("Yes, let's start"), "consent:yes"),),
                 (Button(self.t._("More about privacy"), "privacy"), Button(self.t._("No"), "consent:no")),
+                *self.listen_row(),
             ),
         )
 
@@ -746,4 +757,4 @@ class _Turn:
         cards = [offer_card(state.shown + i + 1, m, places, now, t) for i, m in enumerate(page)]
         more = total > state.shown + len(page)
         rows = ((Button("➕ " + t._("More"), "more"),), *actions) if more else actions
-        self.say("\n\n".join([header, *cards]), rows)
+        self.say("\n\n".join([header, *cards]), (*rows, *self.listen_row()))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Event, Outcome, Services, State, handle
@@ -25,6 +26,7 @@ from bot.services.handover import HandoverService
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+DATABASE_PATIENCE = 20.0  # seconds an update waits for the database to come back before it fails
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -48,6 +50,18 @@ class ConversationService:
             self._erase(session, chat_key)
 
     def handle(self, chat_key: str, event: Event) -> Outcome:
+        """Handle one event for one chat; waits out a database that is briefly away (restart, failover)."""
+        deadline = time.monotonic() + DATABASE_PATIENCE
+        while True:
+            try:
+                return self._handle(chat_key, event)
+            except OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("database unavailable, retrying (%s)", pseudonym(chat_key))
+                time.sleep(0.5)
+
+    def _handle(self, chat_key: str, event: Event) -> Outcome:
         """Handle one event for one chat and persist the result in the same transaction as its effects."""
         for _attempt in range(MAX_ATTEMPTS):
             with self.uow() as session:

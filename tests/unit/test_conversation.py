@@ -211,3 +211,16 @@ def test_every_button_fits_telegrams_64_bytes_and_every_reply_a_phone_screen():
 def test_state_survives_a_json_round_trip():
     state, _ = run([*CONSENTED, Text("my 4 year old in Eglosheim needs a Kita")])
     assert State.from_json(state.to_json()) == state
+
+
+def test_a_listen_button_appears_under_longer_texts_where_the_channel_can_speak():
+    from dataclasses import replace
+
+    speaking = replace(services(), listen=frozenset({"ar"}))
+    state = State()
+    for event in (Command("start", user_language="ar"), ButtonPressed("lang:ar")):
+        outcome = handle(state, event, speaking)
+        state = outcome.state
+    assert "listen" in buttons(outcome)  # under the consent text, in Arabic
+    _, outcomes = run([*CONSENTED, Command("help")])
+    assert "listen" not in buttons(outcomes[-1])  # German is not in this channel's voices
