@@ -110,10 +110,13 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_understand(app: App, args: argparse.Namespace) -> int:
+def cmd_understand(settings: Settings, args: argparse.Namespace) -> int:
+    """Needs only knowledge/ — no database, so a batch starts in the time the language models take to load."""
+    from bot.knowledge import load_knowledge
     from bot.understanding import Understander, batch_understand, bundled_understander
 
-    understander = bundled_understander() if app.settings.knowledge_dir is None else Understander(app.knowledge)
+    knowledge = load_knowledge(settings.knowledge_dir)
+    understander = bundled_understander() if settings.knowledge_dir is None else Understander(knowledge)
     if args.batch:
         try:
             handle = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
@@ -126,7 +129,7 @@ def cmd_understand(app: App, args: argparse.Namespace) -> int:
     if not args.text:
         raise CommandError('Text fehlt: python -m bot understand "..." oder --batch DATEI.jsonl')
     result = understander.understand(" ".join(args.text), lang_hint=args.lang)
-    places = app.knowledge.places
+    places = knowledge.places
     district = places.district(result.district_id) if result.district_id else None
     print(f"Sprache:   {result.language or '?'}")
     print(f"Bedarfe:   {', '.join(result.needs) or '–'}")
@@ -180,7 +183,7 @@ def cmd_default(app: App, args: argparse.Namespace) -> int:
     return cmd_chat(app, args)
 
 
-COMMANDS = {"info": cmd_info, "match": cmd_match, "chat": cmd_chat, "understand": cmd_understand, "run": cmd_run}
+COMMANDS = {"info": cmd_info, "match": cmd_match, "chat": cmd_chat, "run": cmd_run}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,8 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        if args.command == "understand":
+            return cmd_understand(settings, args)
         app = bootstrap(settings)
     except (SettingsError, KnowledgeError) as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    except CommandError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 1
     try:
