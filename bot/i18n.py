@@ -15,6 +15,7 @@ from pathlib import Path
 from babel import Locale
 from babel.core import UnknownLocaleError
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -131,6 +132,10 @@ class Texts:
 
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="medium", locale=self.locale)
+
+    def join(self, items: list[str]) -> str:
+        """'Deutsch, Türkisch und Arabisch' / 'الألمانية والتركية والعربية' — the locale's own way of listing."""
+        return format_list(items, locale=self.locale) if items else ""
 
     def language_name(self, code: str) -> str:
         return self.locale.languages.get(code.split("@")[0], code)

@@ -80,7 +80,7 @@ def offer_card(number: int, match: Match, places: Places, now: datetime, t: Text
     contact = " · ".join(t.ltr(c) for c in (offer.phone, offer.website.removeprefix("https://")) if c)
     if contact:
         lines.append(f"   ☎️ {contact}")
-    spoken = ", ".join(t.language_name(code) for code in offer.languages[:4])
+    spoken = t.join([t.language_name(code) for code in offer.languages[:4]])
     lines.append(f"   🗣️ {spoken}")
     lines.append("   ✅ " + " · ".join(reason_text(r, places, t) for r in match.reasons))
     if offer.example:
