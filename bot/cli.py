@@ -165,10 +165,15 @@ def cmd_run(app: App, _args: argparse.Namespace) -> int:
         raise CommandError("WEBHOOK_URL ist gesetzt, aber WEBHOOK_SECRET fehlt (Telegram prüft damit jede Zustellung)")
     from bot.adapters.telegram import build_application, run_polling_bot, run_webhook_bot
     from bot.bootstrap import conversation_service
+    from bot.i18n import SUPPORTED
+    from bot.speech import speaker_or_none
+    from bot.web.overview import add_overview_routes
 
-    application = build_application(settings, conversation_service(app))
-    if settings.webhook_url:
-        run_webhook_bot(application, settings)
+    speaker = speaker_or_none()
+    speaks = frozenset(code for code in SUPPORTED if speaker and speaker.speaks(code))
+    application = build_application(settings, conversation_service(app, listen=speaks), speaker=speaker)
+    if settings.webhook_url:  # the bot's web app also serves the /angebote overview
+        run_webhook_bot(application, settings, routes=lambda web_app: add_overview_routes(web_app, app))
     else:
         run_polling_bot(application)
     return 0

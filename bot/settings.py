@@ -43,6 +43,10 @@ class Settings:
     raise_after_minutes: int = 30  # an unclaimed case is raised again in the Lotsen group after this long
     translate_url: str | None = None  # LibreTranslate-compatible API, e.g. http://127.0.0.1:5000
     translate_api_key: str | None = None
+    # Telegram's limits (30 messages/s per bot, 20/min per group) hold for the token, not the process: with
+    # several processes each keeps to its share. RATE_LIMITER=off only for a Bot API without limits (benchmarks).
+    bot_processes: int = 1
+    rate_limiter: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -64,6 +68,12 @@ class Settings:
         if "://" not in database_url:
             raise SettingsError(f"DATABASE_URL muss eine SQLAlchemy-URL sein (z. B. {DEFAULT_DATABASE_URL})")
         port = integer("WEBHOOK_PORT", 8080)
+        processes = integer("BOT_PROCESSES", 1) or 1
+        if processes < 1:
+            raise SettingsError("BOT_PROCESSES muss mindestens 1 sein")
+        limiter = env.get("RATE_LIMITER", "").strip().lower() or "on"
+        if limiter not in ("on", "off"):
+            raise SettingsError(f"RATE_LIMITER muss on oder off sein, nicht '{limiter}'")
         knowledge = env.get("KNOWLEDGE_DIR", "").strip()
         return cls(
             database_url=database_url,
@@ -79,4 +89,6 @@ class Settings:
             raise_after_minutes=integer("RAISE_AFTER_MINUTES", 30) or 30,
             translate_url=env.get("TRANSLATE_URL", "").strip() or None,
             translate_api_key=env.get("TRANSLATE_API_KEY", "").strip() or None,
+            bot_processes=processes,
+            rate_limiter=limiter == "on",
         )

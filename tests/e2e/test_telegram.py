@@ -15,10 +15,12 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.adapters.telegram import PerChatUpdateProcessor, build_application
-from bot.bootstrap import App
+from bot.bootstrap import App, conversation_service
+from bot.conversation import notices
 from bot.conversation.notices import COMMANDS
 from bot.i18n import SUPPORTED, native_name, texts
 from bot.services.conversations import ConversationService
+from bot.speech import Speaker
 from tests.e2e.conftest import Family, bot_settings, polling
 from tests.fakes import FakeBotApi, buttons_of
 
@@ -263,3 +265,46 @@ async def test_python_m_bot_run_serves_families_until_interrupted(tmp_path: Path
         _out, err = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 0, err.decode()[-2000:]
     assert bot_api.token not in err.decode()  # request URLs (which carry the token) stay out of the log
+
+
+async def test_a_family_sending_very_fast_gets_one_friendly_note_and_is_slowed(bot: Application, bot_api: FakeBotApi):
+    family = Family(bot_api, 1777, "de")
+    await family.says("/start")
+    await family.taps("lang:de")
+    await family.taps("consent:yes", replies=2)
+    for number in range(25):
+        bot_api.user_sends_text(family.chat_id, f"hallo {number}", "de")
+    await asyncio.sleep(2.5)
+    notes = [m for m in family.messages if m["text"] == texts("de")._(notices.TOO_FAST)]
+    assert len(notes) == 1
+    assert len(family.messages) < 4 + 25  # the flood was not answered message by message
+
+
+def test_the_flood_gate_lets_a_user_on_after_the_window():
+    from bot.adapters.telegram.flood import FloodGate
+
+    gate = FloodGate(limit=3, window=10)
+    assert [gate.admit(1, t) for t in (0, 1, 2, 3, 4)] == [True, True, True, False, None]
+    assert gate.admit(2, 4) is True  # others are not affected
+    assert gate.admit(1, 12.5) is True
+
+
+@pytest.mark.skipif(
+    not Speaker().available and not os.environ.get("REQUIRE_SPEECH"), reason="espeak-ng/opusenc missing"
+)
+async def test_listen_sends_the_message_as_a_voice_message_in_the_familys_language(
+    example_app: App, bot_api: FakeBotApi
+) -> None:
+    speaker = Speaker()
+    service = conversation_service(example_app, listen=frozenset({"tr"}))
+    async with polling(build_application(bot_settings(example_app, bot_api), service, speaker=speaker)):
+        family = Family(bot_api, 1888, "tr")
+        await family.says("/start")
+        [consent] = await family.taps("lang:tr")
+        assert "listen" in data_of(consent)
+        voices = len(bot_api.calls_to("sendVoice"))
+        bot_api.user_presses(family.chat_id, "listen", consent["message_id"], "tr")
+        [call] = (await bot_api.wait_for_calls("sendVoice", voices + 1, timeout=15))[voices:]
+    assert call.params["voice"]["head"] == b"OggS" and call.params["voice"]["size"] > 2000
+    consent_now = next(m for m in bot_api.sent_to(family.chat_id) if m["message_id"] == consent["message_id"])
+    assert "consent:yes" in data_of(consent_now)  # the buttons stay: listening is not an answer

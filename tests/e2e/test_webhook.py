@@ -58,6 +58,10 @@ async def test_the_webhook_is_registered_with_the_secret_and_answers_a_family(
     await family.taps("lang:tr")
 
     assert menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "lang:tr"
+    for _ in range(200):  # the webhook answers once the update was handled, so just after its replies
+        if bot_api.webhook is not None and len(bot_api.webhook.deliveries) >= 2:
+            break
+        await asyncio.sleep(0.01)
     assert bot_api.webhook is not None and bot_api.webhook.deliveries == [200, 200]
     assert bot_api.calls_to("getUpdates") == []  # nothing polled
 
@@ -106,3 +110,29 @@ async def test_the_health_endpoint_says_unavailable_without_a_database(
     async with TestClient(server) as client:
         response = await client.get("/healthz")
         assert (response.status, await response.json()) == (503, {"status": "database unavailable"})
+
+
+async def test_the_bots_web_app_also_serves_the_offer_overview(example_app: App, service, bot_api: FakeBotApi):
+    from bot.web.overview import add_overview_routes
+
+    port = free_port()
+    settings = bot_settings(
+        example_app, bot_api, webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret=SECRET, webhook_port=port
+    )
+    stop = asyncio.Event()
+    server = asyncio.create_task(
+        serve_webhook(
+            build_application(settings, service),
+            settings,
+            host="127.0.0.1",
+            stop=stop,
+            routes=lambda web_app: add_overview_routes(web_app, example_app),
+        )
+    )
+    await bot_api.wait_for_calls("setWebhook")
+    try:
+        async with aiohttp.ClientSession() as client, client.get(f"http://127.0.0.1:{port}/angebote") as response:
+            assert response.status == 200 and "Beispieldaten" in await response.text()
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, timeout=5)

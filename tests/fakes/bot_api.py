@@ -14,6 +14,11 @@ with the secret token, as Telegram does.
 
 Fault injection: `fail_next("sendMessage", status=429, retry_after=1)` answers the next call the way Telegram
 does when flooded; 400/403/500 likewise.
+
+For load runs (bench/load.py): `FakeBotApi(webhook_connections=40)` pushes up to 40 updates at once, as Telegram's
+setWebhook `max_connections` allows, but never two of one chat at once (Telegram waits for the bot's answer to a
+chat's update before it sends that chat's next one); `requests` logs the time, method and chat of every call, and
+`received_at` when each update was made, so latency and rate limits can be measured.
 """
 
 from __future__ import annotations
@@ -103,9 +108,14 @@ class _Webhook:
 class FakeBotApi:
     """A fake Telegram Bot API on a random loopback port. Use as `async with FakeBotApi() as api:`."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self, token: str = DEFAULT_TOKEN, *, username: str = BOT_USERNAME, webhook_connections: int = 1
+    ) -> None:
         self.token = token
         self.username = username
+        self.webhook_connections = max(1, webhook_connections)  # updates in flight to the webhook at once
+        self.requests: list[tuple[float, str, int | None]] = []  # (time.monotonic(), method, chat_id) of every call
+        self.received_at: dict[int, float] = {}  # update_id -> time.monotonic() when the user's update was made
         self.calls: list[ApiCall] = []
         self.commands: dict[str | None, list[dict[str, str]]] = {}  # language_code (None = default) -> commands
         self.answered_callbacks: list[dict[str, Any]] = []
@@ -118,6 +128,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Event()  # set whenever an update arrives or the bot sends something
+        self._sent_times: dict[int, list[float]] = defaultdict(list)  # chat id -> when each message arrived
+        self._count_waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = defaultdict(list)
         self._closing = asyncio.Event()
         self._deliveries: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._delivery_task: asyncio.Task[None] | None = None
@@ -256,6 +268,7 @@ class FakeBotApi:
     def deliver(self, body: dict[str, Any]) -> dict[str, Any]:
         """Any update body (without update_id): numbered, then polled or pushed to the webhook."""
         update = {"update_id": next(self._update_ids), **body}
+        self.received_at[update["update_id"]] = time.monotonic()
         if self.webhook:
             self._deliveries.put_nowait(update)
         else:
@@ -279,6 +292,26 @@ class FakeBotApi:
         """Waits until the bot has sent at least `count` messages to the chat; fails with what it did send."""
         await self._wait(lambda: len(self._messages[chat_id]) >= count, timeout, f"{count} messages to {chat_id}")
         return self.sent_to(chat_id)
+
+    async def wait_for_count(self, chat_id: int, count: int, timeout: float = 5) -> None:
+        """Like wait_for_messages without the copies and without polling: cheap enough for thousands of chats."""
+        if len(self._messages[chat_id]) >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._count_waiters[chat_id].append((count, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out waiting for {count} messages to {chat_id}; got {len(self._messages[chat_id])}"
+            ) from None
+
+    def sent_count(self, chat_id: int) -> int:
+        return len(self._messages[chat_id])
+
+    def sent_times(self, chat_id: int) -> list[float]:
+        """time.monotonic() when each of the bot's messages to this chat arrived, oldest first."""
+        return list(self._sent_times[chat_id])
 
     async def wait_for_calls(
         self, method: str, count: int = 1, timeout: float = 5, *, answered: bool = True
@@ -322,6 +355,8 @@ class FakeBotApi:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         call = ApiCall(request.match_info["method"], await _parameters(request))
+        chat_id = call.params.get("chat_id")
+        self.requests.append((time.monotonic(), call.method, int(chat_id) if isinstance(chat_id, int | str) else None))
         self.calls.append(call)  # recorded on arrival, so a test can see a long poll that is still waiting
         method = call.method
         try:
@@ -434,6 +469,13 @@ class FakeBotApi:
         message = self._bot_message(chat_id, content, next(self._message_ids))
         _set_markup(message, params.get("reply_markup"))
         self._messages[chat_id].append(message)
+        self._sent_times[chat_id].append(time.monotonic())
+        if waiters := self._count_waiters.get(chat_id):
+            count = len(self._messages[chat_id])
+            for wanted, future in [w for w in waiters if w[0] <= count]:
+                waiters.remove((wanted, future))
+                if not future.done():
+                    future.set_result(None)
         return copy.deepcopy(message)
 
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -480,21 +522,73 @@ class FakeBotApi:
         return self.deliver({"message": self._message(chat_id, fields, language_code, user_id, chat_type)})
 
     async def _deliver_to_webhook(self) -> None:
-        """Pushes updates to the webhook one at a time, in order, with the secret token — as Telegram does."""
-        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
-            while True:
-                update = await self._deliveries.get()
-                webhook = self.webhook
-                if webhook is None:  # deleted meanwhile: back to polling
-                    self._pending.append(update)
-                    continue
-                headers = {"X-Telegram-Bot-Api-Secret-Token": webhook.secret_token} if webhook.secret_token else {}
-                try:
-                    async with session.post(webhook.url, json=update, headers=headers) as response:
-                        webhook.deliveries.append(response.status)
-                except OSError:
-                    webhook.deliveries.append(0)
-                self._changed.set()
+        """Pushes updates to the webhook with the secret token, as Telegram does: in order, at most
+        `webhook_connections` at once, and one chat's next update only after the bot answered its previous one."""
+        slots = asyncio.Semaphore(self.webhook_connections)
+        waiting: dict[int | None, deque[dict[str, Any]]] = {}  # chat -> its updates behind the one in flight
+        in_flight: set[asyncio.Task[None]] = set()
+        async with ClientSession(timeout=ClientTimeout(total=60)) as session:
+
+            async def push(update: dict[str, Any]) -> None:
+                key = _update_chat(update)
+                while True:
+                    async with slots:
+                        await self._post_update(session, update)
+                    queue = waiting.get(key)
+                    if not queue:
+                        waiting.pop(key, None)
+                        return
+                    update = queue.popleft()
+
+            try:
+                while True:
+                    update = await self._deliveries.get()
+                    if self.webhook is None:  # deleted meanwhile: back to polling
+                        self._pending.append(update)
+                        continue
+                    key = _update_chat(update)
+                    if key in waiting and key is not None:
+                        waiting[key].append(update)  # this chat has an update in flight: it goes next
+                        continue
+                    waiting[key] = deque()
+                    if self.webhook_connections == 1:
+                        await push(update)  # strictly one after the other (the original behaviour)
+                        continue
+                    await slots.acquire()  # keep arrival order across chats: wait for a free connection here
+                    slots.release()
+                    task = asyncio.create_task(push(update))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+            finally:
+                for task in list(in_flight):
+                    task.cancel()
+
+    async def _post_update(self, session: ClientSession, update: dict[str, Any]) -> None:
+        webhook = self.webhook
+        if webhook is None:
+            self._pending.append(update)
+            return
+        headers = {"X-Telegram-Bot-Api-Secret-Token": webhook.secret_token} if webhook.secret_token else {}
+        try:
+            async with session.post(webhook.url, json=update, headers=headers) as response:
+                webhook.deliveries.append(response.status)
+        except (OSError, TimeoutError):
+            webhook.deliveries.append(0)
+        self._changed.set()
+
+
+def _update_chat(update: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (its sender's for chat-less ones), which Telegram delivers in order."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = update.get(kind)
+        if isinstance(body, dict):
+            message = body.get("message") if kind == "callback_query" else body
+            if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+                return int(message["chat"]["id"])
+            sender = body.get("from")
+            if isinstance(sender, dict):
+                return int(sender["id"])
+    return None
 
 
 async def _parameters(request: web.Request) -> dict[str, Any]:
@@ -507,8 +601,9 @@ async def _parameters(request: web.Request) -> dict[str, Any]:
     form = await request.post()
     params: dict[str, Any] = {}
     for name, value in form.items():
-        if not isinstance(value, str):  # an uploaded file: keep its name and size
-            params[name] = {"filename": value.filename, "size": len(value.file.read())}
+        if not isinstance(value, str):  # an uploaded file: keep its name, size and first bytes (the format)
+            data = value.file.read()
+            params[name] = {"filename": value.filename, "size": len(data), "head": data[:4]}
         elif name in STRING_PARAMETERS:
             params[name] = value
         else:

@@ -14,7 +14,7 @@ from bot.bootstrap import App, conversation_service, handover_service, load_bund
 from bot.conversation import ButtonPressed, Command, Text, notices
 from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfficeHoursRow, OutboxRow
 from bot.i18n import texts
-from bot.services.outbox import Outbox
+from bot.services.outbox import Outbox, enqueue
 
 GROUP, FAMILY = -100555, 4242
 
@@ -60,9 +60,12 @@ def deliver_all(app: App) -> list:
     """Play the sender: every due message 'accepted by Telegram' with increasing message ids."""
     outbox, sent = Outbox(app.uow), []
     now = datetime.now(UTC) + timedelta(seconds=1)
-    for number, item in enumerate(outbox.lease_due(now, limit=100), start=len(outbox_rows(app)) * 10):
-        outbox.delivered(item, 1000 + number, now)
-        sent.append(item)
+    number = len(outbox_rows(app)) * 10
+    while items := outbox.lease_due(now, limit=100):  # one message per chat and round, oldest first
+        for item in items:
+            outbox.delivered(item, 1000 + number, now)
+            sent.append(item)
+            number += 1
     return sent
 
 
@@ -115,8 +118,9 @@ def test_messages_flow_both_ways_and_close_asks_for_a_rating(lotsen_app: App):
     to_family = [m for m in sent if m.chat_id == FAMILY and m.purpose == "relay_to_family"]
     to_lotse = [m for m in sent if m.chat_id == GROUP and m.purpose == "relay_to_lotse"]
     assert "Aylin (Lotsin)" in to_family[0].text and to_family[0].translate.target == "ar"
-    assert "شكرا" in to_lotse[0].text and to_lotse[0].reply_to == 1000 + 10  # threaded under the note
-    assert handover.case_of_message(GROUP, 1000 + 10) == note.case_id
+    note_id = 1000 + 10  # the note was the first message delivered by deliver_all
+    assert "شكرا" in to_lotse[0].text and to_lotse[0].reply_to == note_id  # threaded under the note
+    assert handover.case_of_message(GROUP, note_id) == note.case_id
     assert handover.close(note.case_id, 901, "arranged").ok
     [closing] = [m for m in deliver_all(lotsen_app) if m.chat_id == FAMILY]
     assert [d for _, d in closing.buttons[0]] == ["rate:1", "rate:2", "rate:3", "rate:4", "rate:5"]
@@ -176,6 +180,23 @@ def test_routing_prefers_a_district_group_then_language_then_the_default(lotsen_
     hand_over(lotsen_app)
     [note] = deliver_all(lotsen_app)
     assert note.chat_id == -8
+
+
+def test_one_chats_messages_leave_in_order_one_at_a_time_while_other_chats_go_on(lotsen_app: App):
+    now = datetime.now(UTC)
+    with lotsen_app.uow() as session:
+        for text in ("eins", "zwei"):
+            enqueue(session, chat_id=1, text=text, purpose="family", now=now)
+        enqueue(session, chat_id=2, text="andere Familie", purpose="family", now=now)
+    outbox = Outbox(lotsen_app.uow)
+    first = outbox.lease_due(now)
+    assert [i.text for i in first] == ["eins", "andere Familie"]
+    assert outbox.lease_due(now) == []  # "zwei" waits until "eins" is through
+    outbox.failed(first[0], now, retry_after=5)
+    assert outbox.lease_due(now + timedelta(seconds=1)) == []  # and a retry holds back what comes after it
+    [again] = outbox.lease_due(now + timedelta(seconds=6))
+    outbox.delivered(again, 1, now)
+    assert [i.text for i in outbox.lease_due(now + timedelta(seconds=6))] == ["zwei"]
 
 
 def test_a_failed_send_is_retried_later_and_delivered_once(lotsen_app: App):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand
+from telegram.constants import FloodLimit
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.adapters.telegram.context import BotData, FamilyApplication, FamilyContext
+from bot.adapters.telegram.flood import flood_handler
 from bot.adapters.telegram.handlers import error_logged, family_handlers
+from bot.adapters.telegram.listen import listen_handler
 from bot.adapters.telegram.lotsen import lotsen_handlers
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.outbox_sender import OutboxSender
@@ -19,6 +22,7 @@ from bot.services.conversations import ConversationService
 from bot.services.outbox import Outbox
 from bot.services.translation import LibreTranslate
 from bot.settings import Settings
+from bot.speech import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,9 @@ async def start_outbox(application: Application) -> None:
     data: BotData = application.bot_data  # type: ignore[assignment]
     if data.service is not None:
         translator = LibreTranslate(data.translate_url, data.translate_api_key) if data.translate_url else None
-        data.sender = OutboxSender(application.bot, Outbox(data.service.uow), translator, data.handover)
+        data.sender = OutboxSender(
+            application.bot, Outbox(data.service.uow), translator, data.handover, retention_days=data.retention_days
+        )
         data.sender.start()
 
 
@@ -68,8 +74,27 @@ async def stop_outbox(application: Application) -> None:
         await data.sender.stop()
 
 
-def build_application(settings: Settings, service: ConversationService, *, rate_limiter: bool = True) -> Application:
-    """The whole Telegram bot for the families, ready for run_polling_bot or run_webhook_bot."""
+def rate_limiter_for(processes: int) -> AIORateLimiter:
+    """Telegram's limits count per bot token: each of `processes` bot processes keeps to its equal share."""
+    # Bot-wide, one request per interval instead of aiolimiter's bucket of 30 (which lets up to 60 through in
+    # one second); with a bucket of one, n requests span n - 1 intervals, so each process gives up one request
+    # a second ("- processes"). A group keeps PTB's bucket of 20 a minute: a Lotse's few clicks in a row
+    # (claim, note edit, close) must not wait 3 s each.
+    return AIORateLimiter(
+        overall_max_rate=1,
+        overall_time_period=processes / (FloodLimit.MESSAGES_PER_SECOND - processes),
+        group_max_rate=FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP / processes,
+        group_time_period=60,
+        max_retries=RATE_LIMIT_RETRIES,
+    )
+
+
+def build_application(
+    settings: Settings, service: ConversationService, *, rate_limiter: bool = True, speaker: Speaker | None = None
+) -> Application:
+    """The whole Telegram bot for the families, ready for run_polling_bot or run_webhook_bot.
+
+    The rate limiter is on unless the caller or the settings (RATE_LIMITER=off) turn it off."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the Telegram application")
     builder = (
@@ -81,14 +106,18 @@ def build_application(settings: Settings, service: ConversationService, *, rate_
         .post_init(start_outbox)
         .post_shutdown(stop_outbox)
     )
-    if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    if rate_limiter and settings.rate_limiter:
+        builder = builder.rate_limiter(rate_limiter_for(settings.bot_processes))
     application: FamilyApplication = builder.build()  # type: ignore[assignment]
     application.bot_data.service = service
     application.bot_data.handover = service.handover
     application.bot_data.translate_url = settings.translate_url
     application.bot_data.translate_api_key = settings.translate_api_key
-    application.add_handlers(lotsen_handlers(), group=-1)  # before the family's: Lotsen replies and buttons
+    application.bot_data.retention_days = settings.retention_days
+    application.add_handler(flood_handler(), group=-2)  # first: a flooding chat is slowed before anything runs
+    application.add_handlers(lotsen_handlers(), group=-1)
+    if speaker is not None:  # the 'listen' button, where espeak-ng is installed
+        application.add_handler(listen_handler(speaker), group=-1)  # before the family's: Lotsen replies and buttons
     application.add_handlers(family_handlers())
     application.add_error_handler(error_logged)
     return application

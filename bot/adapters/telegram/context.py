@@ -23,6 +23,7 @@ class BotData:
     sender: OutboxSender | None = None  # started in post_init, stopped in post_shutdown
     translate_url: str | None = None
     translate_api_key: str | None = None
+    retention_days: int | None = None
 
 
 class FamilyContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -8,7 +8,7 @@ from contextlib import suppress
 
 from telegram import Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler
 
 from bot.adapters.telegram.context import FamilyContext
 from bot.i18n import FALLBACK
@@ -31,5 +31,6 @@ def listen_handler(speaker: Speaker) -> CallbackQueryHandler:
         voice = await asyncio.to_thread(speaker.ogg, query.message.text, state.locale or FALLBACK)
         if voice is not None:
             await context.bot.send_voice(chat.id, voice)
+        raise ApplicationHandlerStop  # the family handlers must not take 'listen' for an old button
 
     return CallbackQueryHandler(listen_pressed, pattern=r"^listen$")

@@ -32,13 +32,30 @@ def ordering_key(update: object) -> int | None:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, sequential within a chat; a chat's lock is dropped as soon as it is idle."""
 
-    __slots__ = ("_locks", "_users")
+    __slots__ = ("_finished", "_locks", "_users")
 
     def __init__(self, max_concurrent_updates: int = DEFAULT_MAX_CONCURRENT_UPDATES) -> None:
         # PTB only runs updates concurrently when this is > 1; below that there is nothing to order.
         super().__init__(max(2, max_concurrent_updates))
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
+        self._finished: dict[int, asyncio.Future[None]] = {}  # update_id -> done once that update was handled
+
+    def finished(self, update: Update) -> asyncio.Future[None]:
+        """A future that is done once `update` has been handled; ask before queueing the update.
+
+        The webhook answers Telegram only then: Telegram sends a chat's next update after the answer to its
+        previous one, so with several bot processes one chat's updates are still handled one after the other.
+        """
+        future = self._finished.get(update.update_id)
+        if future is None:
+            future = self._finished[update.update_id] = asyncio.get_running_loop().create_future()
+        return future
+
+    def _done(self, update: object) -> None:
+        future = self._finished.pop(update.update_id, None) if isinstance(update, Update) else None
+        if future is not None and not future.done():
+            future.set_result(None)
 
     @property
     def busy_chats(self) -> int:
@@ -48,7 +65,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)
         if key is None:
-            await coroutine
+            try:
+                await coroutine
+            finally:
+                self._done(update)
             return
         # No await between looking up the lock and queueing on it: the event loop cannot reorder two updates here.
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -57,6 +77,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with lock:
                 await coroutine
         finally:
+            self._done(update)
             self._users[key] -= 1
             if self._users[key] == 0:
                 del self._users[key]

@@ -16,6 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.services.handover import HandoverService
 from bot.services.outbox import Outbox, OutboxItem
+from bot.services.privacy import purge
 from bot.services.translation import Translator
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class OutboxSender:
         handover: HandoverService | None = None,
         interval: float = 0.5,
         raise_every: float = 60.0,
+        retention_days: int | None = None,
+        purge_every: float = 3600.0,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -41,6 +44,8 @@ class OutboxSender:
         self.handover = handover
         self.interval = interval
         self.raise_every = raise_every
+        self.retention_days = retention_days
+        self.purge_every = purge_every
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -90,14 +95,22 @@ class OutboxSender:
             log.warning("outbox %s not sent yet (%s)", item.id, type(error).__name__)
             await asyncio.to_thread(self.outbox.failed, item, now)
 
-    async def send_due(self) -> int:
-        items = await asyncio.to_thread(self.outbox.lease_due, datetime.now(UTC))
-        for item in items:
-            await self.send(item)
-        return len(items)
+    async def send_due(self, rounds: int = 20) -> int:
+        """Sends what is due: each round the oldest message of every waiting chat, the chats side by side.
+
+        Leases are taken per message just before sending (a lease only has to outlast one send), so a lease
+        never runs out while the rate limiter holds a message back and another process sends it again."""
+        sent = 0
+        for _round in range(rounds):
+            items = await asyncio.to_thread(self.outbox.lease_due, datetime.now(UTC), 30)
+            if not items:
+                break
+            await asyncio.gather(*(self.send(item) for item in items))
+            sent += len(items)
+        return sent
 
     async def run(self) -> None:
-        last_raise = 0.0
+        last_raise = last_purge = float("-inf")
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -105,6 +118,10 @@ class OutboxSender:
                 if self.handover is not None and loop.time() - last_raise >= self.raise_every:
                     last_raise = loop.time()
                     await asyncio.to_thread(self.handover.raise_waiting)
+                if self.retention_days and loop.time() - last_purge >= self.purge_every:
+                    last_purge = loop.time()
+                    done = await asyncio.to_thread(purge, self.outbox.uow, self.retention_days)
+                    log.info("retention: %d conversations, %d cases deleted", done.conversations, done.cases)
             except Exception:  # the sender must survive a database hiccup; the rows stay queued
                 log.exception("outbox round failed")
             self._wake.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from bot.adapters.telegram.webhook import webhook_app
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+Routes = Callable[[web.Application], None]  # adds more pages to the bot's web app
 
 
 def quiet_http_logs() -> None:
@@ -30,10 +32,12 @@ def run_polling_bot(application: Application) -> None:
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 
-def run_webhook_bot(application: Application, settings: Settings, host: str = "0.0.0.0") -> None:
-    """Serves the webhook on WEBHOOK_PORT until Ctrl-C or SIGTERM."""
+def run_webhook_bot(
+    application: Application, settings: Settings, host: str = "0.0.0.0", routes: Routes | None = None
+) -> None:
+    """Serves the webhook on WEBHOOK_PORT until Ctrl-C or SIGTERM (plus `routes`, e.g. the /angebote overview)."""
     quiet_http_logs()
-    asyncio.run(serve_webhook(application, settings, host=host))
+    asyncio.run(serve_webhook(application, settings, host=host, routes=routes))
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -46,7 +50,12 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def serve_webhook(
-    application: Application, settings: Settings, *, host: str, stop: asyncio.Event | None = None
+    application: Application,
+    settings: Settings,
+    *,
+    host: str,
+    stop: asyncio.Event | None = None,
+    routes: Routes | None = None,
 ) -> None:
     """Serves the webhook, registers it with Telegram (with our secret), and tears everything down on `stop`."""
     if not settings.webhook_url or not settings.webhook_secret:
@@ -59,7 +68,10 @@ async def serve_webhook(
         if application.post_init:
             await application.post_init(application)
         await application.start()
-        runner = web.AppRunner(webhook_app(application, settings.webhook_secret, bot_data.service.uow))
+        web_app = webhook_app(application, settings.webhook_secret, bot_data.service.uow)
+        if routes is not None:
+            routes(web_app)
+        runner = web.AppRunner(web_app)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, settings.webhook_port).start()

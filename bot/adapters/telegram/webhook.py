@@ -2,11 +2,16 @@
 
 Only requests carrying our secret (Telegram sends it as X-Telegram-Bot-Api-Secret-Token, see setWebhook)
 reach the bot; the update is queued for the Application, which handles it exactly as in polling mode.
+
+The answer to Telegram waits until the update was handled (at most ACK_WITHIN seconds): Telegram sends a chat's
+next update only after that answer, so when a proxy spreads updates over several bot processes, a family's
+"Kita" is handled before its "Eglosheim" even if they land on different processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 
@@ -15,6 +20,7 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application
 
+from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.db.engine import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -22,6 +28,9 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
 HEALTH_PATH = "/healthz"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# The handler saves the conversation first and then sends; past this (replies waiting behind Telegram's rate
+# limits) we answer anyway, well before Telegram would give up on the delivery and send the update again.
+ACK_WITHIN = 5.0
 
 APPLICATION = web.AppKey("application", Application)
 SECRET = web.AppKey("secret", str)
@@ -53,7 +62,12 @@ async def update_received(request: web.Request) -> web.Response:
         update = Update.de_json(data, application.bot)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
         return web.json_response({"ok": False}, status=400)
+    processor = application.update_processor
+    handled = processor.finished(update) if isinstance(processor, PerChatUpdateProcessor) else None
     await application.update_queue.put(update)
+    if handled is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(handled), ACK_WITHIN)
     return web.json_response({"ok": True})
 
 
