@@ -28,7 +28,7 @@ from bot.i18n import SUPPORTED
 def _districts(app: App, names: list[str]) -> list[str]:
     ids = []
     for name in names:
-        found = [d for d in (n.district_named(name) for n in app.knowledge.places.networks) if d]
+        found = app.knowledge.places.named(name)
         if len(found) != 1:
             raise ScriptError(f"Stadtteil/Ort '{name}' ist {'mehrdeutig' if found else 'unbekannt'}")
         ids.append(found[0].id)

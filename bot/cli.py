@@ -54,8 +54,7 @@ def _offer_index(app: App) -> OfferIndex:
 
 
 def _resolve_district(app: App, name: str, network_id: str | None) -> District:
-    networks = [n for n in app.knowledge.places.networks if network_id in (None, n.id)]
-    found = [d for d in (n.district_named(name) for n in networks) if d is not None]
+    found = app.knowledge.places.named(name, network_id)
     if not found:
         raise CommandError(f"unbekannter Stadtteil/Ort '{name}'")
     if len(found) > 1:

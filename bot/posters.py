@@ -35,14 +35,14 @@ class PosterText:
 
 def find_district(places: Places, name: str, network: str | None = None) -> District:
     """The district by id, canonical name or alias; a name two networks share needs `network`."""
-    networks = places.networks
+    network_id = None
     if network:
         chosen = find_network(places, network)
         if chosen is None:
             known = ", ".join(n.id for n in places.networks)
             raise PosterError(f"unbekanntes Netzwerk '{network}' (bekannt: {known})")
-        networks = (chosen,)
-    found = [d for n in networks if (d := n.district_named(name)) is not None]
+        network_id = chosen.id
+    found = places.named(name, network_id)
     if not found:
         raise PosterError(f"Stadtteil oder Ort '{name}' ist nicht bekannt (siehe knowledge/districts.yaml)")
     if len(found) > 1:

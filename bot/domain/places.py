@@ -59,6 +59,11 @@ class Places:
     def district(self, district_id: str) -> District | None:
         return self._by_id.get(district_id)
 
+    def named(self, name: str, network_id: str | None = None) -> list[District]:
+        """Every district called `name` (id, canonical name or alias), in one network or all: more than one
+        means the name is ambiguous (Südstadt) and the caller must ask which."""
+        return [d for n in self.networks if network_id in (None, n.id) if (d := n.district_named(name)) is not None]
+
     @property
     def districts(self) -> tuple[District, ...]:
         return tuple(self._by_id.values())

@@ -34,7 +34,7 @@ class ConcurrentUpdateError(RuntimeError):
 
 
 class ConversationService:
-    def __init__(self, uow: UnitOfWork, services: Services, handover: HandoverService | None = None) -> None:
+    def __init__(self, uow: UnitOfWork, services: Services, handover: HandoverService) -> None:
         self.uow = uow
         self.services = services
         self.handover = handover
@@ -76,7 +76,7 @@ class ConversationService:
                     log.info("conversation erased on request (%s)", pseudonym(chat_key))
                     return outcome
                 for effect in outcome.effects:
-                    self._apply(session, chat_key, outcome.state, effect, now)
+                    self._apply(session, chat_key, outcome.state, effect)
                 payload = json.dumps(outcome.state.to_json(), ensure_ascii=False, separators=(",", ":"))
                 try:
                     if row is None:
@@ -100,7 +100,8 @@ class ConversationService:
                 return outcome
         raise ConcurrentUpdateError(f"conversation {pseudonym(chat_key)} changed {MAX_ATTEMPTS} times in a row")
 
-    def _apply(self, session: Session, chat_key: str, state: State, effect: Effect, now: datetime) -> None:
+    def _apply(self, session: Session, chat_key: str, state: State, effect: Effect) -> None:
+        """Carries out one effect of the core in the conversation's transaction (so both happen or neither)."""
         channel = chat_key.split(":", 1)[0]
         stats = dict(
             day=self.services.now().date(),
@@ -116,40 +117,17 @@ class ConversationService:
         if isinstance(effect, CountRequest):
             statistics.record(session, outcome=effect.outcome, **stats)
         elif isinstance(effect, RequestHandover):
-            if self.handover is not None:
-                self.handover.open_case(session, chat_key, state, effect)
-            else:
-                self._open_case(session, chat_key, state, effect, now)
+            self.handover.open_case(session, chat_key, state, effect)
             statistics.record(session, outcome="handed_over", **stats)
-        elif isinstance(effect, RelayToLotse) and self.handover is not None:
+        elif isinstance(effect, RelayToLotse):
             self.handover.family_wrote(session, chat_key, effect.text)
-        elif isinstance(effect, RateHelp) and self.handover is not None:
+        elif isinstance(effect, RateHelp):
             self.handover.rate(session, chat_key, effect.stars)
 
     @staticmethod
     def _erase(session: Session, chat_key: str) -> None:
         session.execute(delete(CaseRow).where(CaseRow.chat_key == chat_key))
         session.execute(delete(ConversationRow).where(ConversationRow.chat_key == chat_key))
-
-    @staticmethod
-    def _open_case(session: Session, chat_key: str, state: State, effect: RequestHandover, now: datetime) -> None:
-        session.add(
-            CaseRow(
-                chat_key=chat_key,
-                urgent=effect.urgent,
-                reason=effect.reason,
-                locale=state.locale or "de",
-                network=state.network_id,
-                district=state.district_id,
-                age_months=state.age_months,
-                pregnant=state.pregnant,
-                needs=",".join(state.needs),
-                offers_shown=",".join(state.shown_offer_ids),
-                consent_version=state.consent_version or "",
-                consent_at=state.consent_at or now.isoformat(),
-                created_at=now,
-            )
-        )
 
 
 def pseudonym(chat_key: str) -> str:
