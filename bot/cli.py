@@ -17,11 +17,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from babel import Locale
-
 from bot.bootstrap import App, bootstrap
-from bot.domain.matching import MatchRequest, OfferIndex, Reason
+from bot.conversation.render import reason_text
+from bot.domain.matching import MatchRequest, OfferIndex
 from bot.domain.places import District
+from bot.i18n import texts
 from bot.knowledge import KnowledgeError
 from bot.settings import Settings, SettingsError
 
@@ -63,18 +63,6 @@ def _resolve_district(app: App, name: str, network_id: str | None) -> District:
     return found[0]
 
 
-def reason_text(reason: Reason, app: App, locale: str = "de") -> str:
-    """A reason in German for coordinators and Lotsen ('kostenlos · Eglosheim · Arabisch gesprochen')."""
-    if reason.kind == "cost":
-        return {"free": "kostenlos", "reduced": "ermäßigt", "paid": "kostenpflichtig"}[reason.value]
-    if reason.kind == "place":
-        district = app.knowledge.places.district(reason.value)
-        return district.name if district else "für die ganze Stadt/den Kreis"
-    if reason.kind == "language":
-        return f"{Locale.parse(locale).languages.get(reason.value, reason.value)} gesprochen"
-    return reason.value
-
-
 def cmd_match(app: App, args: argparse.Namespace) -> int:
     district = _resolve_district(app, args.district, args.network) if args.district else None
     for need in args.need:
@@ -89,13 +77,14 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
         language=args.lang,
     )
     matches = _offer_index(app).match(request, limit=args.limit)
+    german = texts("de")  # for coordinators: the same reasons families read, in German
     if args.json:
         rows = [
             {
                 "external_id": m.offer.external_id,
                 "title": m.offer.title,
                 "organization": m.offer.organization,
-                "reasons": [reason_text(r, app) for r in m.reasons],
+                "reasons": [reason_text(r, app.knowledge.places, german) for r in m.reasons],
             }
             for m in matches
         ]
@@ -105,7 +94,7 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
     else:
         for number, m in enumerate(matches, start=1):
             print(f"{number}. {m.offer.title} ({m.offer.organization})")
-            print(f"   {' · '.join(reason_text(r, app) for r in m.reasons)}")
+            print(f"   {' · '.join(reason_text(r, app.knowledge.places, german) for r in m.reasons)}")
     return 0
 
 
