@@ -17,10 +17,9 @@ RESTART = os.environ.get("PG_RESTART_COMMAND")  # .ci/run: "pg_ctlcluster 15 mai
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # only a server can be restarted
 @pytest.mark.skipif(not RESTART, reason="set PG_RESTART_COMMAND to restart PostgreSQL during the test (.ci/run does)")
 def test_a_postgres_restart_in_the_middle_of_a_conversation_loses_nothing(app: App):
-    if app.engine.dialect.name != "postgresql":
-        pytest.skip("restarting only makes sense for the PostgreSQL server")
     service = conversation_service(app)
     for event in (Command("start", user_language="de"), ButtonPressed("lang:de"), ButtonPressed("consent:yes")):
         service.handle("telegram:66", event)
