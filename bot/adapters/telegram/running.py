@@ -71,7 +71,7 @@ async def serve_webhook(
         web_app = webhook_app(application, settings.webhook_secret, bot_data.service.uow)
         if routes is not None:
             routes(web_app)
-        runner = web.AppRunner(web_app)
+        runner = web.AppRunner(web_app, access_log=None)  # a log line per update costs CPU and says nothing
         await runner.setup()
         try:
             await web.TCPSite(runner, host, settings.webhook_port).start()
