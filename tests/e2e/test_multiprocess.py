@@ -24,10 +24,10 @@ import aiohttp
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from bench.load import event_of  # one way to turn a scripted step into an event, for bench and test
 from bot.adapters.telegram.rendering import split_text
 from bot.adapters.telegram.webhook import SECRET_HEADER
 from bot.bootstrap import bootstrap, conversation_service
-from bot.conversation import ButtonPressed, Command, Event, Text
 from bot.db.engine import normalize_url
 from bot.db.orm import CaseRow, LotseRow, OutboxRow
 from bot.settings import Settings
@@ -57,14 +57,6 @@ SCRIPTS: list[tuple[str, list[Step]]] = [
             ("text", "Моїй доньці 2 роки, ми живемо в Есслінгені, потрібен дитячий садок")]),
 ]  # fmt: skip
 HANDOVER: list[Step] = [("cmd", "/lotse"), ("btn", "handover:yes"), ("btn", "when:evening")]
-
-
-def event_of(step: Step, language: str) -> Event:
-    kind, value = step
-    if kind == "cmd":
-        name, _, payload = value.removeprefix("/").partition(" ")
-        return Command(name, payload, language)
-    return ButtonPressed(value) if kind == "btn" else Text(value)
 
 
 def expected_texts(tmp: Path, language: str, steps: list[Step]) -> list[list[str]]:
