@@ -42,7 +42,13 @@ class Understanding:
     district_id: str | None  # e.g. "lb-eglosheim" when unambiguous
     district_candidates: tuple[str, ...]  # >1 ids when the name is ambiguous (Südstadt) -> the bot asks
     emergency: bool
-    emergency_kinds: tuple[str, ...]  # violence | child_danger | self_harm | homeless
+    emergency_kinds: tuple[str, ...]  # see lexicon.EMERGENCY_KINDS
+    # ---- read at every step of the conversation (defaults keep older callers working)
+    ages_months: tuple[int, ...] = ()  # every child's age the message names, in order ("5 und 9": (60, 108))
+    network_id: str | None = None  # a town or county named without a district ("Weimar", "Stadt Ludwigsburg")
+    emergency_uncertain: bool = False  # maybe a crisis: numbers first and one gentle question, never silence
+    intents: tuple[str, ...] = ()  # see intents.INTENTS, best first: ("yes",), ("ask_hours",), ...
+    asked_weekday: int | None = None  # 0 = Monday: the day a question is about ("open on Saturday?")
 
     @property
     def age_years(self) -> float | None:
