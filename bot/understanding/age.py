@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from bot.understanding.normalize import fold_text
+from bot.understanding.normalize import fold_text, tokenize
 
 # Weeks are not part of the lexicon format; a few unit words per language suffice.
 _WEEKS = {
@@ -150,8 +151,243 @@ _STOP_AFTER = {
     "hours",
     "mal",
     "times",
+    "km",
+    "m",
+    "meter",
+    "minuten",
+    "min",
+    "minutes",
+    "std",
+    "prozent",
+    "percent",
 }
 _STOP_AFTER = {fold_text(w) for w in _STOP_AFTER}
+# A number right after these is a class, a check-up or a count, never an age ("Klasse 3", "U 7").
+_NOT_AGE_BEFORE = _folded(
+    {
+        "klasse",
+        "class",
+        "grade",
+        "sinif",
+        "sınıf",
+        "класс",
+        "клас",
+        "صف",
+        "الصف",
+        "کلاس",
+        "clasa",
+        "klasa",
+        "classe",
+        "razred",
+        "klasen",
+        "u",
+        "nr",
+        "no",
+        "nummer",
+        "number",
+        "zimmer",
+        "bus",
+        "linie",
+        "seite",
+        "page",
+    }
+)
+# Durations and points in time: "seit zwei Wochen", "for 2 years", "vor 3 Jahren", "منذ سنتين" are no age.
+_DURATION_BEFORE = _folded(
+    {
+        "seit",
+        "since",
+        "for",
+        "vor",
+        "منذ",
+        "da",
+        "prije",
+        "para",
+        "berî",
+        "depuis",
+        "через",
+        "acum",
+        "once",
+        "twice",
+        "in",
+        "nach",
+        "after",
+        "within",
+        "innerhalb",
+        "alle",
+        "every",
+        "jede",
+        "jeden",
+        "jedes",
+        "pro",
+        "per",
+    }
+)
+_DURATION_AFTER = _folded(
+    {
+        "ago",
+        "lang",
+        "назад",
+        "тому",
+        "پیش",
+        "قبل",
+        "temu",
+        "fa",
+        "zurück",
+        "yildir",
+        "aydir",
+        "haftadir",
+        "gundur",
+        "later",
+        "spater",
+        "später",
+        "danach",
+        "sonra",
+        "önce",
+        "evvel",
+    }
+)
+# Weeks are an age only when said of the child ("6 Wochen alt", "Baby ist 6 Wochen"); else a duration.
+_OLD = _folded(
+    {"alt", "old", "altes", "alter", "alte", "jung", "haftalik", "vjec", "star", "stara", "stary", "vecchio"}
+)
+_BABY = _folded(
+    {
+        "baby",
+        "bebe",
+        "bebek",
+        "bebegim",
+        "бебе",
+        "малыш",
+        "малюк",
+        "رضيع",
+        "نوزاد",
+        "niemowle",
+        "neonato",
+        "beba",
+        "pitik",
+        "säugling",
+        "saugling",
+        "sohn",
+        "tochter",
+        "son",
+        "daughter",
+    }
+)
+# Several children of the same age: twins, triplets.
+_TWINS = {
+    w: n
+    for words, n in (
+        (
+            {
+                "zwillinge",
+                "zwillingen",
+                "twins",
+                "ikiz",
+                "ikizler",
+                "ikizlerim",
+                "توأم",
+                "توام",
+                "توائم",
+                "близнюки",
+                "близнята",
+                "близнецы",
+                "دوقلو",
+                "دوقلوها",
+                "gemeni",
+                "gemenii",
+                "bliźniaki",
+                "blizniaki",
+                "bliźnięta",
+                "blizneta",
+                "gemelli",
+                "gemelle",
+                "blizanci",
+                "blizanke",
+                "binjakë",
+                "binjake",
+                "binjaket",
+                "cêwî",
+                "cewi",
+            },
+            2,
+        ),
+        ({"drillinge", "triplets", "трійня", "тройня", "trigemeni", "trojaczki", "tre gemelli", "trojke"}, 3),
+    )
+    for w in _folded(words)
+}
+# "turns 5 next month": the child is 4 years and 11 months today.
+_TURNS = _folded(
+    {
+        "turns",
+        "turn",
+        "turning",
+        "wird",
+        "werden",
+        "olacak",
+        "olur",
+        "исполнится",
+        "виповниться",
+        "تصير",
+        "يصير",
+        "میشه",
+        "face",
+        "skończy",
+        "skonczy",
+        "compie",
+        "compirà",
+        "compira",
+        "napuni",
+        "mbush",
+        "dibe",
+    }
+)
+_TURNED = _folded(
+    {
+        "turned",
+        "geworden",
+        "doldu",
+        "исполнилось",
+        "виповнилось",
+        "صار",
+        "صارت",
+        "شد",
+        "împlinit",
+        "implinit",
+        "skończył",
+        "skonczyl",
+        "skończyła",
+        "skonczyla",
+        "compiuto",
+        "napunio",
+        "napunila",
+        "mbushi",
+    }
+)
+_NEXT_MONTH = tuple(
+    tuple(tokenize(p))
+    for p in (
+        "nächsten monat",
+        "naechsten monat",
+        "next month",
+        "gelecek ay",
+        "önümüzdeki ay",
+        "الشهر القادم",
+        "الشهر الجاي",
+        "наступного місяця",
+        "в следующем месяце",
+        "ماه آینده",
+        "ماه بعد",
+        "luna viitoare",
+        "w przyszłym miesiącu",
+        "il mese prossimo",
+        "il prossimo mese",
+        "sljedeći mjesec",
+        "idući mjesec",
+        "muajin e ardhshëm",
+        "meha bê",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,55 +467,239 @@ def _half_at(toks: Sequence[str], i: int, vocab: AgeVocabulary) -> int | None:
     return None
 
 
-def find_age_months(
-    toks: Sequence[str], vocab: AgeVocabulary, pregnant: bool = False, newborn: bool = False
+@dataclass(frozen=True, slots=True)
+class BirthVocabulary:
+    """Words for "born" and the calendar months of every lexicon, read to turn a birth date into an age."""
+
+    born: tuple[tuple[str, ...], ...]
+    months: dict[str, tuple[tuple[str, bool, int], ...]] = field(default_factory=dict)  # lang -> (stem, prefix, 1..12)
+
+    def month_of(self, tok: str, lang: str | None) -> int | None:
+        """The month a token names, the message's own language first ("listopad" is November in Polish)."""
+        order = ([lang] if lang in self.months else []) + sorted(self.months)
+        for code in order:
+            for stem, prefix, month in self.months[code]:
+                if tok == stem or (prefix and len(tok) > len(stem) and tok.startswith(stem)):
+                    return month
+        return None
+
+
+def birth_vocabulary(lexicons: Mapping[str, Mapping[str, Any]]) -> BirthVocabulary:
+    born: set[tuple[str, ...]] = set()
+    months: dict[str, tuple[tuple[str, bool, int], ...]] = {}
+    for lang in sorted(lexicons):
+        age = (lexicons[lang] or {}).get("age") or {}
+        born |= {t for w in age.get("born") or () if (t := tuple(tokenize(str(w))))}
+        entries: list[tuple[str, bool, int]] = []
+        for month, names in enumerate(age.get("calendar") or (), 1):
+            for name in names or ():
+                text = str(name)
+                toks = tokenize(text.rstrip("*"))
+                if len(toks) == 1:  # two-word Levantine names ("كانون الثاني") are read by their first word below
+                    entries.append((toks[0], text.endswith("*"), month))
+        months[lang] = tuple(entries)
+    return BirthVocabulary(tuple(sorted(born, key=lambda t: (-len(t), t))), months)
+
+
+_TOKEN_SPAN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+")  # the same tokens as normalize.tokens
+_NUMERIC_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[./-])?(\d{1,2})[./-]((?:19|20)\d{2})(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What the raw text says around each token that the tokens themselves lose."""
+
+    parenthesised: frozenset[int]  # "Sohn (9)": the token stood alone in parentheses
+    glued: frozenset[int]  # "U7", "J1": a number glued to letters (a check-up, not an age)
+
+
+def _layout(raw: str, n: int) -> _Layout:
+    if not raw:
+        return _Layout(frozenset(), frozenset())
+    folded = fold_text(raw)
+    spans = [m.span() for m in _TOKEN_SPAN.finditer(folded)][:n]
+    paren, glued = set(), set()
+    for i, (a, b) in enumerate(spans):
+        before, after = folded[:a].rstrip()[-1:], folded[b:].lstrip()[:1]
+        if before == "(" and after == ")":
+            paren.add(i)
+        if folded[a].isdigit() and a > 0 and folded[a - 1].isalpha():
+            glued.add(i)
+    return _Layout(frozenset(paren), frozenset(glued))
+
+
+def _months_between(year: int, month: int, today: date) -> int | None:
+    months = (today.year - year) * 12 + today.month - month
+    return months if 0 <= months <= 18 * 12 else None
+
+
+def _birth_age(
+    toks: Sequence[str], raw: str, birth: BirthVocabulary | None, lang: str | None, today: date
 ) -> int | None:
-    """Age of the child in months, or None. The first clear mention wins; adults' ages are skipped."""
-    i, n = 0, len(toks)
+    """Age in months from "born in March 2024", "geboren 03/2024", "Mart 2024'te doğdu"."""
+    if birth is None:
+        return None
+    n = len(toks)
+    if not any(tuple(toks[i : i + len(b)]) == b for b in birth.born for i in range(n)):
+        return None
+    for m in _NUMERIC_DATE.finditer(fold_text(raw)):
+        month, year = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            return _months_between(year, month, today)
+    for i, tok in enumerate(toks):
+        if not (len(tok) == 4 and tok.isdigit() and tok[:2] in ("19", "20")):
+            continue
+        for j in (i - 1, i + 1, i - 2):  # "März 2024", "2024 Martında", "März des Jahres 2024"
+            if 0 <= j < n and (month := birth.month_of(toks[j], lang)):
+                return _months_between(int(tok), month, today)
+    return None
+
+
+def _is_bare_answer(toks: Sequence[str], vocab: AgeVocabulary) -> bool:
+    """The whole message is numbers ("4", "4 1/2", "zweieinhalb", "5 und 9"): an answer to "how old?"."""
+    if not toks or len(toks) > 6:
+        return False
+    i, numbers = 0, 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok in _CONNECTORS or any(tuple(toks[i : i + k]) in vocab.half for k in (1, 2, 3)):
+            i += 1
+            continue
+        parsed = _number_at(toks, i, vocab)
+        if parsed is None or parsed[2] is not None:
+            return False
+        if not _NUMBER.match(tok) and parsed[0] == 1:
+            return False  # "ein", "one", "a" alone answer nothing
+        numbers += 1
+        i = parsed[1]
+    return numbers > 0
+
+
+def find_ages(
+    toks: Sequence[str],
+    vocab: AgeVocabulary,
+    pregnant: bool = False,
+    newborn: bool = False,
+    raw: str = "",
+    birth: BirthVocabulary | None = None,
+    lang: str | None = None,
+    today: date | None = None,
+) -> list[int]:
+    """Every child's age in months, in the order named; adults' ages, durations and counts are skipped."""
+    n = len(toks)
+    layout = _layout(raw, n)
+    bare_answer = _is_bare_answer(toks, vocab)
+    ages: list[int] = []
+    born = _birth_age(toks, raw, birth, lang, today or date.today())
+    if born is not None:
+        ages.append(born)
+    i = 0
     while i < n:
         parsed = _number_at(toks, i, vocab)
         if parsed is None and toks[i] in vocab.years and (i == 0 or toks[i - 1] in _CHILD_WORDS):
             parsed = (1.0, i + 1, "years")  # "ima godinu i pol", "عمرها سنة ونصف", "йому рік"
-        if parsed is None:
+        if parsed is None or (born is not None and _NUMBER.match(toks[i]) and len(toks[i]) == 4):
             i += 1
             continue
-        value, j, unit = parsed
         start = i
-        if (k := _half_at(toks, j, vocab)) is not None and value == int(value):
-            value, j = value + 0.5, k
-        if unit is None and j < n:
-            unit = _unit(toks[j], vocab)
-            if unit:
-                j += 1
-        if unit is not None and (k := _half_at(toks, j, vocab)) is not None and value == int(value):
-            value, j = value + 0.5, k
-        months: float | None = None
+        before = toks[start - 1] if start > 0 else ""
+        if before in _NOT_AGE_BEFORE or start in layout.glued:
+            i = parsed[1]
+            continue
+        values, j, unit = _number_list(toks, parsed, vocab)
+        months_list: list[float] = []
         if unit == "years":
-            months = value * 12
-            # "1 Jahr und 3 Monate"
-            k = j + 1 if j < n and toks[j] in _CONNECTORS else j
-            more = _number_at(toks, k, vocab) if k < n else None
-            if more and more[1] < n and _unit(toks[more[1]], vocab) == "months":
-                months += more[0]
-                j = more[1] + 1
+            months_list = [v * 12 for v in values]
+            if len(values) == 1:  # "1 Jahr und 3 Monate"
+                k = j + 1 if j < n and toks[j] in _CONNECTORS else j
+                more = _number_at(toks, k, vocab) if k < n else None
+                if more and more[1] < n and _unit(toks[more[1]], vocab) == "months":
+                    months_list = [months_list[0] + more[0]]
+                    j = more[1] + 1
         elif unit == "months":
-            months = value
+            months_list = list(values)
         elif unit == "weeks":
-            months = value * 7 / 30.44
-        elif 0 <= value <= 17 and not (value == 1 and not _NUMBER.match(toks[start])):
-            # a bare number is an age only right after a child word or "I am" ("Sohn (9)", "bin 16")
-            before = toks[max(0, start - 3) : start]
+            said_of_child = (j < n and toks[j] in _OLD) or any(
+                t in _CHILD_WORDS or t in _BABY for t in toks[max(0, start - 3) : start]
+            )
+            if said_of_child:
+                months_list = [v * 7 / 30.44 for v in values]
+        else:
+            near = toks[max(0, start - 3) : start]
             after = toks[j] if j < n else ""
-            if any(b in _CHILD_WORDS or b in _FIRST_PERSON for b in before) and after not in _STOP_AFTER:
-                months = value * 12
-        if months is not None:
+            word_one = values[0] == 1 and not _NUMBER.match(toks[start])
+            turned = any(t in _TURNS or t in _TURNED for t in near)
+            cue = (
+                any(b in _CHILD_WORDS or b in _FIRST_PERSON for b in near)
+                or start in layout.parenthesised
+                or bare_answer
+                or turned
+            )
+            if cue and after not in _STOP_AFTER and not (word_one and not turned):
+                months_list = [v * 12 for v in values if 0 <= v <= 17]
+        said_old = j < n and toks[j] in _OLD  # "for 5 year old" is an age after all
+        duration = not said_old and (before in _DURATION_BEFORE or (j < n and toks[j] in _DURATION_AFTER))
+        if months_list and not duration:
+            if _turns_next_month(toks, start, j):
+                months_list = [m - 1 for m in months_list]
             self_ref = _is_self(toks, start)
-            too_old = months > 18 * 12
             pregnancy_time = pregnant and unit in ("months", "weeks") and not newborn
-            if not too_old and not (self_ref and pregnant) and not pregnancy_time:
-                return round(months)
+            for months in months_list:
+                if months <= 18 * 12 and not (self_ref and pregnant) and not pregnancy_time:
+                    ages.append(round(months))
         i = max(j, i + 1)
-    return 0 if newborn else None
+    if not ages and newborn:
+        ages.append(0)
+    twins = next((_TWINS[t] for t in toks if t in _TWINS), 1)
+    if twins > 1 and len(ages) == 1:
+        ages *= twins  # "Zwillinge, 3 Jahre": two children of three
+    return ages
+
+
+def find_age_months(
+    toks: Sequence[str], vocab: AgeVocabulary, pregnant: bool = False, newborn: bool = False
+) -> int | None:
+    """Age of the (first) child in months, or None."""
+    ages = find_ages(toks, vocab, pregnant=pregnant, newborn=newborn)
+    return ages[0] if ages else None
+
+
+def _number_list(
+    toks: Sequence[str], first: tuple[float, int, str | None], vocab: AgeVocabulary
+) -> tuple[list[float], int, str | None]:
+    """ "5 und 9 Jahre", "3, 5 und 7": numbers joined by connectors share the unit after the last one."""
+    n = len(toks)
+    value, j, unit = first
+    if (k := _half_at(toks, j, vocab)) is not None and value == int(value):
+        # a half phrase may carry the unit itself ("2 buçuk yaşında")
+        unit = unit or next((u for t in toks[j:k] if (u := _unit(t, vocab))), None)
+        value, j = value + 0.5, k
+    values = [value]
+    while unit is None and j < n:
+        if (u := _unit(toks[j], vocab)) is not None:
+            unit, j = u, j + 1
+            break
+        k = j + 1 if toks[j] in _CONNECTORS else j
+        nxt = _number_at(toks, k, vocab) if k < n else None
+        # only digits or number words of two and more join a list: "Sohn 4 und ein Baby" is one age
+        if nxt is None or (not _NUMBER.match(toks[k]) and (nxt[0] < 2 or k == j)):
+            break
+        more, j, unit = nxt
+        if (h := _half_at(toks, j, vocab)) is not None and more == int(more):
+            more, j = more + 0.5, h
+        values.append(more)
+    whole = len(values) == 1 and values[0] == int(values[0])
+    if unit is not None and whole and (k := _half_at(toks, j, vocab)) is not None:
+        values, j = [values[0] + 0.5], k
+    return values, j, unit
+
+
+def _turns_next_month(toks: Sequence[str], start: int, end: int) -> bool:
+    near_before = toks[max(0, start - 3) : start]
+    if not any(t in _TURNS for t in near_before) and not any(t in _TURNS for t in toks[end : end + 2]):
+        return False
+    window = toks[max(0, start - 4) : end + 4]
+    return any(tuple(window[k : k + len(p)]) == p for p in _NEXT_MONTH for k in range(len(window) - len(p) + 1))
 
 
 def _is_self(toks: Sequence[str], i: int) -> bool:

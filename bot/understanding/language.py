@@ -1,14 +1,21 @@
-"""Language of a message: script first, then lingua plus lexicon evidence, the user's choice as prior.
+"""Language of a message: script first, then lingua plus lexicon evidence, the family's choice as prior.
 
 Why both: lingua is strong on full sentences but knows no Kurdish and wavers on two-word
 messages ("Spas", "kerkoj pune"); the lexicons know exactly the words families write.
+
+Why lingua's low-accuracy mode: its high-accuracy models (1- to 5-grams) of our 15 languages take ~400 MB and
+2.5 s to load; the trigram models take ~30 MB and 0.2 s. What they lose on very short texts the script rules,
+the lexicons and the family's chosen language make up (eval set: 0.992 -> see bench/understand_match.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+from bot.understanding.normalize import fold_text
 
 SUPPORTED: tuple[str, ...] = ("de", "en", "tr", "ar", "uk", "ru", "fa", "ro", "pl", "it", "hr", "sq", "ku")
 # lingua codes -> ours (Bosnian and Serbian in Latin script are served as "hr")
@@ -17,6 +24,51 @@ _LATIN = ("de", "en", "tr", "ro", "pl", "it", "hr", "sq", "ku")
 _PERSIAN_LETTERS = set("پچژگ")
 _UK_LETTERS = set("іїєґ")
 _RU_LETTERS = set("ыэъё")
+# Kurmanji in Latin script: ê and û occur in none of our other Latin languages (Romanian has î, Turkish ş/ç).
+_KU_LETTERS = set("êû")
+_KU_WORDS = frozenset(
+    [
+        "ez",
+        "min",
+        "te",
+        "em",
+        "hûn",
+        "hun",
+        "ji",
+        "bo",
+        "bi",
+        "li",
+        "ku",
+        "heye",
+        "tune",
+        "dixwazim",
+        "dikarim",
+        "zarok",
+        "zarokê",
+        "zaroke",
+        "zarokên",
+        "zaroken",
+        "kurê",
+        "kure",
+        "keça",
+        "keca",
+        "alîkarî",
+        "alikari",
+        "alîkariyê",
+        "spas",
+        "silav",
+        "çawa",
+        "cawa",
+        "çi",
+        "kengê",
+        "nizanim",
+        "ye",
+        "me",
+        "in",
+        "re",
+        "jî",
+    ]
+)
 
 
 class LanguageGuesser:
@@ -29,9 +81,17 @@ class LanguageGuesser:
                 languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
             except (AttributeError, ValueError):
                 continue  # Kurdish: not in lingua, decided by the lexicon alone
-        self._detector = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+        self._detector = (
+            LanguageDetectorBuilder.from_languages(*languages)
+            .with_low_accuracy_mode()
+            .with_preloaded_language_models()
+            .build()
+        )
 
-    def guess(self, raw: str, toks: Sequence[str], hint: str | None = None) -> str | None:
+    def guess(
+        self, raw: str, toks: Sequence[str], hint: str | None = None, names: frozenset[str] = frozenset()
+    ) -> str | None:
+        """`names`: folded tokens of place names in the message (German in every language: not evidence)."""
         letters = [ch for ch in raw.lower() if ch.isalpha()]
         if not letters:
             return None
@@ -50,10 +110,18 @@ class LanguageGuesser:
             candidates = ("uk", "ru")
         else:
             candidates = _LATIN
-        if hint in candidates and len(toks) <= 2 and _lexicon_supports(self._token_languages, toks, hint):
-            return hint  # a short message in the chosen language's own words: trust the choice
+        words = [t for t in toks if t.isalpha()]
+        if hint in SUPPORTED and len(words) <= 2:
+            # a word or two ("ok", "hallo", "merhaba", "Spas") never flips the family's chosen language
+            return hint
         scores = dict.fromkeys(candidates, 0.0)
-        script_text = raw
+        alpha_all = [t for t in toks if t.isalpha()]
+        # Place names and the German terms every lexicon borrows ("Kindergeld", "Kita", "kindergarden") say
+        # nothing about the language the sentence is written in: lingua reads the rest
+        borrowed = names | {t for t in alpha_all if len(self._token_languages.get(t, ())) >= 3}
+        script_text = _without(raw, borrowed) if borrowed else raw
+        if len(_WORD.findall(script_text)) < 2:  # too little left: German words in a German message
+            script_text = _without(raw, names) if names else raw
         try:
             for conf in self._detector.compute_language_confidence_values(script_text):
                 code = conf.language.iso_code_639_1.name.lower()
@@ -67,12 +135,26 @@ class LanguageGuesser:
             for tok in alpha:
                 langs = self._token_languages.get(tok, ())
                 share = [lang for lang in langs if lang in scores]
-                for lang in share:
-                    scores[lang] += 1.0 / len(share) / len(alpha) * 1.2
+                for lang in share:  # on a word or two the lexicon knows more than lingua's trigrams
+                    scores[lang] += 1.0 / len(share) / len(alpha) * (1.2 if len(alpha) > 2 else 2.5)
+        if "ku" in scores:  # lingua has no Kurdish: its letters and its little words speak for it
+            ku_words = sum(1 for t in alpha if t in _KU_WORDS) / max(1, len(alpha))
+            scores["ku"] += 0.6 * bool(_KU_LETTERS & set(letters)) + 0.8 * ku_words
         if hint in scores:
             scores[hint] += 0.25
-        best = max(scores.items(), key=lambda kv: kv[1])
-        return best[0] if best[1] > 0 else (hint if hint in candidates else candidates[0])
+            best_score = max(scores.values())
+            if best_score - scores[hint] < 0.15:
+                return hint  # a close call: the family's choice decides
+        # highest score; ties go to the earlier language in SUPPORTED order (never dict or set order)
+        best = max(candidates, key=lambda c: (scores[c], -candidates.index(c)))
+        return best if scores[best] > 0 else (hint if hint in candidates else candidates[0])
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _without(raw: str, names: frozenset[str]) -> str:
+    return _WORD.sub(lambda m: " " if fold_text(m.group(0)) in names else m.group(0), raw)
 
 
 def _lexicon_supports(token_languages: dict[str, set[str]], toks: Sequence[str], lang: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.understanding.matching import FuzzyVocabulary, PhraseIndex
 from bot.understanding.normalize import tokenize
 
-EMERGENCY_KINDS: tuple[str, ...] = ("violence", "child_danger", "self_harm", "homeless")
+EMERGENCY_KINDS: tuple[str, ...] = ("violence", "child_danger", "self_harm", "child_missing", "homeless")
 
 
 def _strings(value: Any) -> list[str]:

@@ -107,7 +107,8 @@ class FuzzyVocabulary:
             for word in self._buckets.get(token[:3], ()):
                 if abs(len(word) - n) <= 2:
                     offer(word, fuzz.ratio(token, word) / 100)
-        best = sorted(found.items(), key=lambda kv: -kv[1])[:3]
+        # best three; equal qualities in word order, so the cut never depends on set iteration (PYTHONHASHSEED)
+        best = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         return tuple((w, min(q, 0.99)) for w, q in best)
 
 

