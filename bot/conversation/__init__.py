@@ -7,7 +7,10 @@ from bot.conversation.flow import Services, handle
 from bot.conversation.model import (
     Button,
     ButtonPressed,
+    CaseClosed,
     Command,
+    ContactTimeGiven,
+    EscalateCase,
     Event,
     Media,
     Outcome,
@@ -21,7 +24,10 @@ from bot.conversation.model import (
 __all__ = [
     "Button",
     "ButtonPressed",
+    "CaseClosed",
     "Command",
+    "ContactTimeGiven",
+    "EscalateCase",
     "Event",
     "Media",
     "Outcome",

@@ -22,6 +22,11 @@ class Step(StrEnum):
     HANDED_OVER = "handed_over"
     CONFIRMING_DELETE = "confirming_delete"
     DECLINED = "declined"
+    # repair steps: an interruption that asks one thing, then continues where the family was (State.resume)
+    CHOOSING_AFTER_CRISIS = "choosing_after_crisis"  # the numbers were shown: a person now, or continue
+    ASKING_DANGER = "asking_danger"  # maybe a crisis: "are you in danger right now?"
+    CONFIRMING_FACT = "confirming_fact"  # a later message named a different age or place: "10 now, not 6?"
+    CHOOSING_CHANGE = "choosing_change"  # [change] under the results: age, place or topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,10 @@ class State:
     age_until_months: int | None = None  # set when an age band was chosen
     pregnant: bool = False
     age_known: bool = False  # the age question is answered (also "pregnant" or "rather not say")
+    children_months: tuple[int, ...] = ()  # every child's age the family named (age_months is the first)
     network_id: str | None = None
     district_id: str | None = None
+    whole_town: bool = False  # the family chose the whole town (network set, no district): the place is known
     district_candidates: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     shown: int = 0  # offers already shown for the current needs
@@ -43,24 +50,38 @@ class State:
     emergency: bool = False
     emergency_kinds: tuple[str, ...] = ()
     handover_reason: str | None = None  # lotse | no_offer | emergency
-    words: tuple[str, ...] = ()  # the family's last free texts, kept only until they go into a case
+    words: tuple[str, ...] = ()  # the family's free texts (2,000 chars, oldest dropped), until a case gets them
     entry: str | None = None  # where the family came from (poster/QR code source), for anonymous statistics
+    case_open: bool = False  # a case exists for this family (RequestHandover emitted, no CaseClosed yet)
+    browsing: bool = False  # with a case open, the family looks for offers again (texts are not relayed then)
+    resume: Step | None = None  # the step an interruption (crisis, /delete, /language, a check) returns to
+    misses: int = 0  # typed answers in a row that fit nothing at this step: the second offers a way on
+    pending_fact: str | None = None  # "age:120" or "district:lb-ossweil", waiting for the family's yes
+    acked_at: str | None = None  # ISO time of the last "passed on" acknowledgement after the handover
+    relayed_since_ack: int = 0  # messages relayed since that acknowledgement
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["step"] = self.step.value
+        data["resume"] = self.resume.value if self.resume else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for name in ("district_candidates", "needs", "shown_offer_ids", "emergency_kinds", "words"):
+        for name in ("district_candidates", "needs", "shown_offer_ids", "emergency_kinds", "words", "children_months"):
             values[name] = tuple(values.get(name) or ())
         try:
             values["step"] = Step(values.get("step", Step.CHOOSING_LANGUAGE))
         except ValueError:
             values["step"] = Step.CHOOSING_LANGUAGE
+        if "case_open" not in data and values["step"] is Step.HANDED_OVER:
+            values["case_open"] = True  # saved before the flag existed: the family was waiting for its Lotse
+        try:
+            values["resume"] = Step(values["resume"]) if values.get("resume") else None
+        except ValueError:
+            values["resume"] = None
         return cls(**values)
 
     def with_(self, **changes: Any) -> State:
@@ -98,7 +119,12 @@ class Media:
     kind: str  # sticker | photo | voice | video | document | contact | other
 
 
-Event = Text | ButtonPressed | Command | SharedLocation | Media
+@dataclass(frozen=True, slots=True)
+class CaseClosed:
+    """The Lotsen side closed this family's case; a later message offers a new request (facts kept)."""
+
+
+Event = Text | ButtonPressed | Command | SharedLocation | Media | CaseClosed
 
 
 # ------------------------------------------------------------------ replies and effects (what goes out)
@@ -116,6 +142,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
     ask_location: bool = False  # the channel may offer its "share location" control
     rtl: bool = False
+    venue: Venue | None = None  # a place to show as a map pin (Telegram: send_venue; terminal: a map link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +156,28 @@ class RequestHandover:
 
     urgent: bool
     reason: str
-    contact_time: str = "any"  # morning | afternoon | evening | any
+    contact_time: str = "any"  # morning | afternoon | evening | any; a later ContactTimeGiven refines it
     words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTimeGiven:
+    """When a person may write, given after the case was opened: the shell adds it to the open case's note.
+
+    `value` is a tapped choice (morning | afternoon | evening | any) or, when `typed`, the family's own words
+    exactly as written ("morgen früh", "now please, he is at work until 5").
+    """
+
+    value: str
+    typed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EscalateCase:
+    """An emergency in a message while a case is open: the shell marks the open case urgent and re-notifies
+    the Lotsen (never a second case). The message itself arrives as RelayToLotse in the same outcome."""
+
+    kinds: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +207,7 @@ class CountRequest:
     entry: str | None = None
 
 
-Effect = DeleteMyData | RequestHandover | RelayToLotse | RateHelp | CountRequest
+Effect = DeleteMyData | RequestHandover | ContactTimeGiven | EscalateCase | RelayToLotse | RateHelp | CountRequest
 
 
 @dataclass(frozen=True)
@@ -168,3 +215,16 @@ class Outcome:
     state: State
     replies: tuple[Reply, ...]
     effects: tuple[Effect, ...] = field(default=())
+
+
+# ------------------------------------------------------------------ added for questions about shown offers
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """Where an offer is: the channel shows a map pin (Telegram's venue message) or the address with a map link."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str

@@ -10,7 +10,15 @@ import pytest
 
 from bot.conversation import ButtonPressed, Command, Media, SharedLocation, State, Step, Text, handle
 from bot.conversation.flow import Services
-from bot.conversation.model import CountRequest, DeleteMyData, Event, Outcome, RelayToLotse, RequestHandover
+from bot.conversation.model import (
+    ContactTimeGiven,
+    CountRequest,
+    DeleteMyData,
+    Event,
+    Outcome,
+    RelayToLotse,
+    RequestHandover,
+)
 from bot.domain.matching import OfferIndex
 from bot.knowledge import bundled_knowledge
 from bot.offer_files import read_offers
@@ -125,18 +133,20 @@ def test_emergency_before_any_language_choice_is_answered_in_the_detected_langua
     assert "110" in text(outcomes[-1]) and state.locale == "ar"
 
 
-def test_lotse_asks_for_consent_and_a_good_time_then_requests_a_handover():
+def test_lotse_asks_for_consent_opens_the_case_at_once_then_asks_a_good_time():
+    # the case is requested as soon as the family agrees; the time only refines the note (it can't be lost)
     state, outcomes = run([*CONSENTED, Text("wir wohnen in Eglosheim"), Command("lotse")])
     assert state.step is Step.CONFIRMING_HANDOVER and "handover:yes" in buttons(outcomes[-1])
     state, outcomes = run([ButtonPressed("handover:yes")], state)
-    assert state.step is Step.ASKING_CONTACT_TIME and "when:evening" in buttons(outcomes[-1])
-    state, outcomes = run([ButtonPressed("when:evening")], state)
-    assert state.step is Step.HANDED_OVER and state.words == ()
     assert outcomes[-1].effects == (
-        RequestHandover(urgent=False, reason="lotse", contact_time="evening", words=("wir wohnen in Eglosheim",)),
+        RequestHandover(urgent=False, reason="lotse", contact_time="any", words=("wir wohnen in Eglosheim",)),
     )
+    assert state.step is Step.ASKING_CONTACT_TIME and "when:evening" in buttons(outcomes[-1]) and state.words == ()
+    state, outcomes = run([ButtonPressed("when:evening")], state)
+    assert state.step is Step.HANDED_OVER and outcomes[-1].effects == (ContactTimeGiven("evening"),)
     state, outcomes = run([Text("Können Sie mich heute anrufen?")], state)
-    assert outcomes[-1].effects == (RelayToLotse("Können Sie mich heute anrufen?"),) and not outcomes[-1].replies
+    assert outcomes[-1].effects == (RelayToLotse("Können Sie mich heute anrufen?"),)
+    assert "passed that on" in text(outcomes[-1]).lower() or outcomes[-1].replies  # the first one is acknowledged
 
 
 def test_a_forged_contact_time_or_rating_does_nothing():

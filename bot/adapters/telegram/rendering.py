@@ -1,6 +1,7 @@
 """Replies of the conversation core as Telegram messages: plain text and inline keyboards, nothing else.
 
 Texts go out without parse_mode, so an offer title or a family's words can never break Markdown/HTML.
+`Reply.venue` (where an offer is) follows the text as a venue message: a map pin with the address.
 `Reply.ask_location` adds nothing here: a message carries either an inline keyboard or a reply keyboard,
 and the district question needs its inline buttons. Families can still share a location from the
 attachment menu, which the adapter understands (see handlers.location_shared).
@@ -16,6 +17,7 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from bot.conversation import Button, Reply
 
 log = logging.getLogger(__name__)
+VENUE_TITLE_LIMIT = 256  # Telegram shows a venue's title and address on one or two lines; longer is cut
 
 
 def fits_telegram(button: Button) -> bool:
@@ -58,4 +60,15 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
     for number, part in enumerate(parts, start=1):
         markup = keyboard(reply) if number == len(parts) else None
         sent.append(await bot.send_message(chat_id, part, reply_markup=markup))
+    if reply.venue is not None:
+        place = reply.venue
+        sent.append(
+            await bot.send_venue(
+                chat_id,
+                latitude=place.latitude,
+                longitude=place.longitude,
+                title=place.title[:VENUE_TITLE_LIMIT],
+                address=place.address[:VENUE_TITLE_LIMIT],
+            )
+        )
     return sent
