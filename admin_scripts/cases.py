@@ -4,6 +4,8 @@ examples:
   python -m admin_scripts.cases list [--status open]
   python -m admin_scripts.cases show 12
   python -m admin_scripts.cases export faelle.csv [--with-words]
+  python -m admin_scripts.cases release 12                           # back to the queue (Übernehmen again)
+  python -m admin_scripts.cases reassign 12 --to 987654321           # to another registered Lotse
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from admin_scripts._cli import EXIT_OK, ScriptError, open_app, parser, run
-from bot.bootstrap import App
+from bot.bootstrap import App, handover_service
 from bot.db.orm import CaseRow, LotseRow
 
 FIELDS = (
@@ -96,6 +99,47 @@ def cmd_export(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _claimed_case(session: Session, case_id: int) -> CaseRow:
+    case = session.get(CaseRow, case_id)
+    if case is None:
+        raise ScriptError(f"Fall #{case_id} gibt es nicht")
+    if case.status != "claimed":
+        raise ScriptError(f"Fall #{case_id} ist {'offen' if case.status == 'open' else 'abgeschlossen'}")
+    return case
+
+
+def cmd_release(app: App, args: argparse.Namespace) -> int:
+    handover = handover_service(app)
+    with app.uow() as session:
+        case = _claimed_case(session, args.case)
+        handover.release(session, case, "Von der Koordination zurückgegeben")
+    print(f"Fall #{args.case} ist wieder offen")
+    return EXIT_OK
+
+
+def cmd_reassign(app: App, args: argparse.Namespace) -> int:
+    handover = handover_service(app)
+    with app.uow() as session:
+        case = _claimed_case(session, args.case)
+        previous = session.get(LotseRow, case.claimed_by) if case.claimed_by is not None else None
+        other = handover.lotse(session, args.to)
+        if other is None:
+            raise ScriptError(f"kein aktiver Lotse mit Telegram-ID {args.to}")
+    # The handover's own pass-on: the note says who has the case now, the family is told the new name.
+    result = handover.pass_on(args.case, previous.telegram_user_id if previous else 0, args.to)
+    if not result.ok:
+        # the previous Lotse is no longer active: free the case first, then let the new one take it
+        with app.uow() as session:
+            handover.release(session, _claimed_case(session, args.case), "Von der Koordination neu vergeben")
+        with app.uow() as session:
+            note_chat = session.get(CaseRow, args.case).group_chat_id  # type: ignore[union-attr]
+        result = handover.claim(args.case, args.to, note_chat or 0)
+        if not result.ok:
+            raise ScriptError(result.message)
+    print(f"Fall #{args.case} ist jetzt bei {other.name}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser("python -m admin_scripts.cases", __doc__)
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -111,6 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--status", choices=["open", "claimed", "closed"])
     c.add_argument("--with-words", action="store_true")
     c.set_defaults(func=cmd_export)
+    c = commands.add_parser("release", help="a claimed case back to the queue (its Lotse is away)")
+    c.add_argument("case", type=int)
+    c.set_defaults(func=cmd_release)
+    c = commands.add_parser("reassign", help="a claimed case to another Lotse: reassign 12 --to 987654321")
+    c.add_argument("case", type=int)
+    c.add_argument("--to", type=int, required=True, help="Telegram-ID of the registered Lotse")
+    c.set_defaults(func=cmd_reassign)
     args = p.parse_args(argv)
     return args.func(open_app(args), args)
 

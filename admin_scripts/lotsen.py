@@ -4,7 +4,7 @@ examples:
   python -m admin_scripts.lotsen add --telegram-id 123456789 --name "Aylin (Lotsin)" --languages de tr ar
   python -m admin_scripts.lotsen add --telegram-id 987654321 --name "Familienbüro Oststadt" --districts Oststadt
   python -m admin_scripts.lotsen list
-  python -m admin_scripts.lotsen remove --telegram-id 123456789
+  python -m admin_scripts.lotsen remove --telegram-id 123456789     # their open cases go back to the queue
   python -m admin_scripts.lotsen group --chat-id -1001234567890 --network weimar [--district Altstadt] [--language ar]
   python -m admin_scripts.lotsen hours --network ludwigsburg "Mo-Do 09:00-16:00; Fr 09:00-12:00"
   python -m admin_scripts.lotsen hours --network ludwigsburg        # show them
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 
 from admin_scripts._cli import EXIT_OK, ScriptError, open_app, parser, run
-from bot.bootstrap import App
-from bot.db.orm import LotsenGroupRow, LotseRow, OfficeHoursRow
+from bot.bootstrap import App, handover_service
+from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfficeHoursRow
 from bot.domain.offers import OpeningHoursError, OpeningSlot, format_opening_hours, parse_opening_hours
 from bot.i18n import SUPPORTED
 
@@ -81,12 +81,20 @@ def cmd_list(app: App, _args: argparse.Namespace) -> int:
 
 
 def cmd_remove(app: App, args: argparse.Namespace) -> int:
+    handover = handover_service(app)
     with app.uow() as session:
         lotse = session.scalar(select(LotseRow).where(LotseRow.telegram_user_id == args.telegram_id))
         if lotse is None:
             raise ScriptError(f"kein Lotse mit Telegram-ID {args.telegram_id}")
         lotse.active = False  # kept inactive: closed cases still name who had them
+        # Nobody else could take their open cases (claimed_by stays theirs): back to the queue, visibly.
+        cases = session.scalars(select(CaseRow).where(CaseRow.claimed_by == lotse.id, CaseRow.status == "claimed"))
+        freed = [case.id for case in cases]
+        for case in session.scalars(select(CaseRow).where(CaseRow.id.in_(freed))):
+            handover.release(session, case, f"{lotse.name} ist nicht mehr im Team")
     print(f"Lotse {args.telegram_id} kann keine Fälle mehr übernehmen")
+    if freed:
+        print(f"{len(freed)} Fälle wieder offen: {', '.join(f'#{i}' for i in freed)}")
     return EXIT_OK
 
 
@@ -131,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.set_defaults(func=cmd_add)
     c = commands.add_parser("list", help="all Lotsen and groups")
     c.set_defaults(func=cmd_list)
-    c = commands.add_parser("remove", help="a Lotse can no longer take cases")
+    c = commands.add_parser("remove", help="a Lotse can no longer take cases; their open cases are freed")
     c.add_argument("--telegram-id", type=int, required=True)
     c.set_defaults(func=cmd_remove)
     c = commands.add_parser("group", help="route cases of a network/district/language to a Telegram group")

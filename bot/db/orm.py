@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, SmallInteger, String, Text, Time
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -52,6 +53,19 @@ class OfferRow(Base):
     source: Mapped[str] = mapped_column(String(300), default="")
     example: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # HSDS 3 service fields (migration 0006)
+    eligibility_description: Mapped[str] = mapped_column(Text, default="")
+    application_process: Mapped[str] = mapped_column(Text, default="")
+    required_documents: Mapped[str] = mapped_column(Text, default="")
+    interpretation_services: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    closed_until: Mapped[date | None] = mapped_column(Date)
+    alert: Mapped[str] = mapped_column(String(300), default="")
+    free_places: Mapped[int | None] = mapped_column(Integer)
+    free_places_counted: Mapped[date | None] = mapped_column(Date)
+    assured_date: Mapped[date | None] = mapped_column(Date)
+    assurer_email: Mapped[str] = mapped_column(String(200), default="")
+    phone_around_the_clock: Mapped[bool] = mapped_column(Boolean, default=False)
 
     organization: Mapped[OrganizationRow] = relationship(lazy="joined")
     needs: Mapped[list[OfferNeedRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -101,6 +115,20 @@ class OfferTranslationRow(Base):
     language: Mapped[str] = mapped_column(String(12), primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="")  # fingerprint of the German it was made from
+
+
+class OfferGenerationRow(Base):
+    """One row whose number goes up with every change to the offers, in the same transaction.
+
+    Every bot process polls it (a one-row read) and rebuilds its offer index when the number moved, so an
+    import is live in all processes within seconds without a restart or a message bus.
+    """
+
+    __tablename__ = "offer_generation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConversationRow(Base):
@@ -121,6 +149,9 @@ class CaseRow(Base):
     """A family's request for a person (Lotse), with what the family agreed to pass on."""
 
     __tablename__ = "cases"
+    # AUTOINCREMENT on SQLite: a deleted case's id is never handed out again, so an old note's buttons can
+    # never act on another family's new case (PostgreSQL's sequence never reuses ids anyway).
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(80), index=True)
     family_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram chat of the family, to answer
@@ -131,6 +162,7 @@ class CaseRow(Base):
     network: Mapped[str | None] = mapped_column(String(40))
     district: Mapped[str | None] = mapped_column(String(60))
     age_months: Mapped[int | None] = mapped_column(SmallInteger)
+    children_months: Mapped[str] = mapped_column(String(60), default="")  # every child's age, "60,84" (0007)
     pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[str] = mapped_column(String(200), default="")
     offers_shown: Mapped[str] = mapped_column(Text, default="")
@@ -172,6 +204,22 @@ class LotsenGroupRow(Base):
     language: Mapped[str | None] = mapped_column(String(12))
 
 
+class LotsenBoardRow(Base):
+    """A message the bot keeps up to date in a Lotsen chat instead of posting a new one each time: the case
+    list (`faelle`), a Lotse's own cases (`meine`, owner = their Telegram id), one case (`fall`) and the
+    digest of waiting cases (`wartet`, sent through the outbox: `outbox_id` until Telegram gave its id)."""
+
+    __tablename__ = "lotsen_boards"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    owner: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(Integer)  # `fall`: the case shown (no foreign key: cases go)
+    shown: Mapped[str] = mapped_column(String(500), default="")  # `wartet`: the case ids listed, "12,13"
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class OfficeHoursRow(Base):
     """When Lotsen answer, per network (weekday 0 = Monday); public holidays of the state are closed."""
 
@@ -187,6 +235,8 @@ class OutboxRow(Base):
     """A message to Telegram, written before it is sent and retried until Telegram accepts it (once)."""
 
     __tablename__ = "outbox"
+    # Never reused either: a sender still holding a leased row must not mark a newer row with its id as sent.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     method: Mapped[str] = mapped_column(String(30), default="sendMessage")  # sendMessage | editMessageText
@@ -199,6 +249,20 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ProcessedUpdateRow(Base):
+    """An update from Telegram that was handled, written in the same transaction as its effects.
+
+    Telegram delivers an update again when it did not see our confirmation (a webhook timeout, a getUpdates
+    offset not yet confirmed, a process killed mid-update); the second delivery finds its key here and does
+    nothing. `key` is "u:<bot id>:<update_id>", or "q:<callback query id>" for button presses. Rows older
+    than Telegram's redelivery window are deleted (see outbox.forget_processed_updates).
+    """
+
+    __tablename__ = "processed_updates"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class RelayLinkRow(Base):

@@ -18,11 +18,22 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Event, Outcome, Services, State, handle
-from bot.conversation.model import CountRequest, DeleteMyData, Effect, RateHelp, RelayToLotse, RequestHandover
+from bot.conversation.model import (
+    CaseClosed,
+    ContactTimeGiven,
+    CountRequest,
+    DeleteMyData,
+    Effect,
+    EscalateCase,
+    RateHelp,
+    RelayToLotse,
+    RequestHandover,
+)
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow, ConversationRow
 from bot.services import statistics
 from bot.services.handover import HandoverService
+from bot.services.outbox import first_delivery
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -38,6 +49,12 @@ class ConversationService:
         self.uow = uow
         self.services = services
         self.handover = handover
+        handover.closed_hooks.append(self.case_closed)
+
+    def case_closed(self, chat_key: str) -> None:
+        """A Lotse closed the family's case: the core hears CaseClosed (its replies are not sent — the family
+        already gets the closing message with the rating from the handover service)."""
+        self.handle(chat_key, CaseClosed())
 
     def state_of(self, chat_key: str) -> State:
         with self.uow() as session:
@@ -47,21 +64,28 @@ class ConversationService:
     def erase(self, chat_key: str) -> None:
         """Forget a conversation and its cases (what /delete does, also used by the terminal at exit)."""
         with self.uow() as session:
-            self._erase(session, chat_key)
+            self._erase(session, chat_key, self.handover)
+        self.uow.scrub()
 
-    def handle(self, chat_key: str, event: Event) -> Outcome:
-        """Handle one event for one chat; waits out a database that is briefly away (restart, failover)."""
+    def handle(self, chat_key: str, event: Event, update_key: str | None = None) -> Outcome:
+        """Handle one event for one chat; waits out a database that is briefly away (restart, failover).
+
+        `update_key` names the Telegram update the event came from: a second delivery of it changes nothing
+        and gets no replies (see outbox.first_delivery)."""
         deadline = time.monotonic() + DATABASE_PATIENCE
         while True:
             try:
-                return self._handle(chat_key, event)
+                outcome = self._handle(chat_key, event, update_key)
+                if any(isinstance(e, DeleteMyData) for e in outcome.effects):
+                    self.uow.scrub()  # committed: now the deleted words leave SQLite's WAL as well
+                return outcome
             except OperationalError:
                 if time.monotonic() >= deadline:
                     raise
                 log.warning("database unavailable, retrying (%s)", pseudonym(chat_key))
                 time.sleep(0.5)
 
-    def _handle(self, chat_key: str, event: Event) -> Outcome:
+    def _handle(self, chat_key: str, event: Event, update_key: str | None = None) -> Outcome:
         """Handle one event for one chat and persist the result in the same transaction as its effects."""
         for _attempt in range(MAX_ATTEMPTS):
             with self.uow() as session:
@@ -69,10 +93,20 @@ class ConversationService:
                     select(ConversationRow.state, ConversationRow.version).where(ConversationRow.chat_key == chat_key)
                 ).first()
                 state = State.from_json(json.loads(row.state)) if row else State()
+                if not first_delivery(session, update_key, datetime.now(UTC)):
+                    log.info("update delivered again, ignored (%s)", pseudonym(chat_key))
+                    return Outcome(state, ())
+                if (
+                    state.case_open
+                    and not isinstance(event, CaseClosed)
+                    and self.handover.open_case_of(session, chat_key) is None
+                ):
+                    # closed meanwhile (another process, an admin script, a missed hook): tell the core first
+                    state = handle(state, CaseClosed(), self.services).state
                 outcome = handle(state, event, self.services)
                 now = datetime.now(UTC)
                 if any(isinstance(e, DeleteMyData) for e in outcome.effects):
-                    self._erase(session, chat_key)
+                    self._erase(session, chat_key, self.handover)
                     log.info("conversation erased on request (%s)", pseudonym(chat_key))
                     return outcome
                 for effect in outcome.effects:
@@ -119,13 +153,18 @@ class ConversationService:
         elif isinstance(effect, RequestHandover):
             self.handover.open_case(session, chat_key, state, effect)
             statistics.record(session, outcome="handed_over", **stats)
+        elif isinstance(effect, ContactTimeGiven):
+            self.handover.contact_time_given(session, chat_key, effect)
+        elif isinstance(effect, EscalateCase):
+            self.handover.escalate(session, chat_key, effect)
         elif isinstance(effect, RelayToLotse):
             self.handover.family_wrote(session, chat_key, effect.text)
         elif isinstance(effect, RateHelp):
             self.handover.rate(session, chat_key, effect.stars)
 
     @staticmethod
-    def _erase(session: Session, chat_key: str) -> None:
+    def _erase(session: Session, chat_key: str, handover: HandoverService) -> None:
+        handover.erase_from_group(session, chat_key)  # the Lotsen group keeps no words of the family either
         session.execute(delete(CaseRow).where(CaseRow.chat_key == chat_key))
         session.execute(delete(ConversationRow).where(ConversationRow.chat_key == chat_key))
 

@@ -7,25 +7,26 @@ it carries no name or Telegram handle of the family.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, object_session
 
 from bot.conversation import State
 from bot.conversation import notices as family_notices
-from bot.conversation.model import RequestHandover
+from bot.conversation.model import ContactTimeGiven, EscalateCase, RequestHandover
 from bot.db.engine import UnitOfWork
-from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfficeHoursRow, RelayLinkRow
+from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfferRow, OfficeHoursRow, OutboxRow, RelayLinkRow
 from bot.i18n import texts
 from bot.knowledge import Knowledge
 from bot.services import statistics
-from bot.services.outbox import Translate, enqueue
+from bot.services.outbox import Translate, enqueue, first_delivery
 
 log = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Europe/Berlin")  # Lotsen read local times; the database keeps UTC
@@ -41,14 +42,26 @@ EMERGENCY_KINDS = {
     "violence": "Gewalt",
     "child_danger": "Kind in Gefahr",
     "self_harm": "Selbstgefährdung",
-    "homeless": "akute Wohnungslosigkeit",
+    "child_missing": "Kind vermisst",
+    "homeless": "akute Not (Wohnung, Essen, Heizung)",
 }
+
+
+MAX_FAMILY_WORDS = 2000  # the family's own words in the note (the whole note stays under Telegram's 4,096)
+# The family's typed answer to "when may a person write?" is kept after the words, behind this separator (a
+# control character nobody types; the case has no column of its own for it — see the report to the lead).
+CONTACT_SEPARATOR = "\x1e"
+ERASED = "🗑️ Gelöscht auf Wunsch der Familie."
+OPEN_STATUSES = ("open", "claimed")
 
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
     ok: bool
     message: str  # German, for the Lotse (a callback answer or a reply in the group)
+
+
+ALREADY_HANDLED = ActionResult(True, "")  # a second delivery of the same Telegram update: nothing to say
 
 
 def family_chat_id(chat_key: str) -> int | None:
@@ -71,11 +84,20 @@ class HandoverService:
         self.default_group = default_group
         self.now = now
         self.raise_after = raise_after
+        # Called with the family's chat key after a Lotse closed its case (the conversation service sends
+        # CaseClosed into the core, so the family's next message starts a new request).
+        self.closed_hooks: list[Callable[[str], None]] = []
 
     # ------------------------------------------------------------------ opening a case (family side)
 
     def open_case(self, session: Session, chat_key: str, state: State, effect: RequestHandover) -> CaseRow:
-        """Create the case and queue the note for the Lotsen group (called inside the conversation's transaction)."""
+        """Create the case and queue the note for the Lotsen group (called inside the conversation's transaction).
+
+        A family with a case still open gets no second one: the open case takes the new facts and words, and
+        its note in the group is brought up to date."""
+        existing = self.open_case_of(session, chat_key)
+        if existing is not None:
+            return self._update_case(session, existing, state, effect)
         now = self.now()
         case = CaseRow(
             chat_key=chat_key,
@@ -86,10 +108,11 @@ class HandoverService:
             network=state.network_id,
             district=state.district_id,
             age_months=state.age_months,
+            children_months=",".join(map(str, state.children_months)),
             pregnant=state.pregnant,
             needs=",".join(state.needs),
             offers_shown=",".join(state.shown_offer_ids),
-            family_words="\n".join(effect.words),
+            family_words=_family_words("", effect.words),
             contact_time=effect.contact_time,
             consent_version=state.consent_version or "",
             consent_at=state.consent_at or now.isoformat(),
@@ -115,6 +138,111 @@ class HandoverService:
         self._tell_family_when(session, case, now)
         return case
 
+    def open_case_of(self, session: Session, chat_key: str) -> CaseRow | None:
+        """The family's case that is still with the Lotsen (open or claimed), if any."""
+        return session.scalar(
+            select(CaseRow)
+            .where(CaseRow.chat_key == chat_key, CaseRow.status.in_(OPEN_STATUSES))
+            .order_by(CaseRow.id.desc())
+        )
+
+    def _update_case(self, session: Session, case: CaseRow, state: State, effect: RequestHandover) -> CaseRow:
+        """A second request while the first is open: the same case, with the newer facts and the added words."""
+        case.urgent = case.urgent or effect.urgent
+        if effect.urgent:
+            case.reason = effect.reason
+        case.locale = state.locale or case.locale
+        case.network = state.network_id or case.network
+        case.district = state.district_id or case.district
+        case.age_months = state.age_months if state.age_months is not None else case.age_months
+        if state.children_months:
+            case.children_months = ",".join(map(str, state.children_months))
+        case.pregnant = case.pregnant or state.pregnant
+        case.needs = ",".join(dict.fromkeys([*state.needs, *(n for n in case.needs.split(",") if n)]))
+        shown = [*(o for o in case.offers_shown.split(",") if o), *state.shown_offer_ids]
+        case.offers_shown = ",".join(dict.fromkeys(shown))
+        words, _, contact = case.family_words.partition(CONTACT_SEPARATOR)
+        case.family_words = _family_words(words, effect.words) + (CONTACT_SEPARATOR + contact if contact else "")
+        self.refresh_note(session, case, state.emergency_kinds)
+        return case
+
+    def contact_time_given(self, session: Session, chat_key: str, effect: ContactTimeGiven) -> bool:
+        """When a person may write, added to the open case's note (typed words exactly as the family wrote them)."""
+        case = self.open_case_of(session, chat_key)
+        if case is None:
+            return False
+        words, _, _old = case.family_words.partition(CONTACT_SEPARATOR)
+        if effect.typed:
+            case.contact_time = "typed"
+            case.family_words = f"{words}{CONTACT_SEPARATOR}{_clean(effect.value)[: MAX_FAMILY_WORDS // 4]}"
+        else:
+            case.contact_time = effect.value if effect.value in CONTACT_TIMES else "any"
+            case.family_words = words
+        self.refresh_note(session, case)
+        return True
+
+    def escalate(self, session: Session, chat_key: str, effect: EscalateCase) -> bool:
+        """An emergency while the case is open: urgent now, a 🆘 line in the group under the note, no new case."""
+        case = self.open_case_of(session, chat_key)
+        if case is None:
+            return False
+        now = self.now()
+        case.urgent, case.reason, case.last_raised_at = True, "emergency", now
+        group = case.group_chat_id or self.route(session, case)
+        if group is not None:
+            kinds = ", ".join(EMERGENCY_KINDS.get(k, k) for k in effect.kinds) or "Notfall"
+            who = "" if case.status == "claimed" else " Bitte sofort übernehmen."
+            enqueue(
+                session,
+                chat_id=group,
+                text=f"🆘 DRINGEND – Fall #{case.id}: {kinds}. Die Familie hat die Notrufnummern bekommen.{who}",
+                purpose="escalation",
+                now=now,
+                case_id=case.id,
+                reply_to=case.note_message_id,
+                buttons=[] if case.status == "claimed" else [[("Übernehmen", f"claim:{case.id}")]],
+            )
+        self.refresh_note(session, case, effect.kinds)
+        return True
+
+    def refresh_note(self, session: Session, case: CaseRow, emergency_kinds: tuple[str, ...] = ()) -> None:
+        """Bring the note in the group up to date: edit the sent note, or rewrite the one still waiting to go."""
+        session.flush()
+        text = self.note_text(case, emergency_kinds)
+        if case.note_message_id is None:
+            waiting = session.scalar(
+                select(OutboxRow).where(
+                    OutboxRow.case_id == case.id, OutboxRow.purpose == "note", OutboxRow.sent_at.is_(None)
+                )
+            )
+            if waiting is not None:
+                payload = json.loads(waiting.payload)
+                payload["text"] = text
+                translate = self._to_german(case)
+                payload["translate"] = asdict(translate) if translate else None
+                waiting.payload = json.dumps(payload, ensure_ascii=False)
+            return
+        status = ""
+        if case.status == "claimed" and case.claimed_by is not None:
+            lotse = session.get(LotseRow, case.claimed_by)
+            since = f" um {_local(case.claimed_at):%H:%M}" if case.claimed_at else ""
+            status = f"✅ Übernommen von {lotse.name if lotse else 'einem Lotsen'}{since}"
+        self._note_changed(session, case, status, self.now(), case.status == "claimed", text)
+
+    def erase_from_group(self, session: Session, chat_key: str) -> int:
+        """/delete: every message of the family's cases in a Lotsen chat (note, relayed words) is edited to say
+        it was deleted. The edits carry no case id, so they survive the deletion of the cases they report."""
+        case_ids = session.scalars(select(CaseRow.id).where(CaseRow.chat_key == chat_key)).all()
+        if not case_ids:
+            return 0
+        links = session.scalars(select(RelayLinkRow).where(RelayLinkRow.case_id.in_(case_ids))).all()
+        now = self.now()
+        for link in links:
+            enqueue(
+                session, chat_id=link.chat_id, text=ERASED, purpose="erase", now=now, edit_message_id=link.message_id
+            )
+        return len(links)
+
     def route(self, session: Session, case: CaseRow) -> int | None:
         """The most specific Lotsen group: district, then language, then network, then LOTSEN_CHAT_ID."""
         groups = session.scalars(select(LotsenGroupRow)).all()
@@ -131,9 +259,10 @@ class HandoverService:
 
     def _to_german(self, case: CaseRow) -> Translate | None:
         language = case.locale.split("@")[0]
-        if not case.family_words or language == "de":
+        words = case.family_words.replace(CONTACT_SEPARATOR, "\n")
+        if not words or language == "de":
             return None
-        return Translate(case.family_words, language, "de", "Übersetzung (automatisch):")
+        return Translate(words, language, "de", "Übersetzung (automatisch):")
 
     def note_text(self, case: CaseRow, emergency_kinds: tuple[str, ...] = ()) -> str:
         places, german = self.knowledge.places, texts("de")
@@ -146,30 +275,30 @@ class HandoverService:
         simple = " (Einfache Sprache)" if case.locale == "de@simple" else ""
         need_speaker = f" – Lotse mit {spoken} hilfreich" if language != "de" else ""
         lines.append(f"Fall #{case.id} · {spoken}{simple}{need_speaker}")
-        if case.pregnant:
-            child = "schwanger"
-        elif case.age_months is None:
-            child = "Alter nicht angegeben"
-        elif case.age_months < 24:
-            child = f"{case.age_months} Monate"
-        else:
-            child = f"{case.age_months // 12} Jahre"
-        lines.append(f"Kind: {child}")
+        lines.append(children_de(case))
         district = places.district(case.district or "")
         network = places.network(case.network or "")
         where = f"{district.name} ({network.name})" if district and network else network.name if network else "offen"
         lines.append(f"Ort: {where}")
         needs = [self.knowledge.need(n) for n in case.needs.split(",") if n]
         lines.append(f"Bedarf: {', '.join(n.label_de for n in needs if n) or 'noch offen'}")
-        if case.family_words:
-            lines.append(f"Worte der Familie: „{case.family_words}“")
+        words, _, typed_time = case.family_words.partition(CONTACT_SEPARATOR)
+        if words:
+            lines.append(f"Worte der Familie: „{words}“")
         if case.offers_shown:
-            lines.append(f"Schon gezeigt: {case.offers_shown.replace(',', ', ')}")
+            lines.append(f"Schon gezeigt: {'; '.join(_offer_titles(case))}")
         lines.append(f"Notfall: {'ja' if case.urgent else 'nein'}")
-        lines.append(
-            f"Kontakt: hier im Chat über den Bot, am besten {CONTACT_TIMES.get(case.contact_time or '', 'jederzeit')}"
-        )
-        lines.append(f"Wartet seit: {_local(case.created_at):%d.%m. %H:%M}")
+        if typed_time:
+            lines.append(f"Kontakt: hier im Chat über den Bot, die Familie schreibt dazu: „{typed_time}“")
+        else:
+            when = CONTACT_TIMES.get(case.contact_time or "", "jederzeit")
+            lines.append(f"Kontakt: hier im Chat über den Bot, am besten {when}")
+        # A duration reads at a glance; the clock time beside it keeps it true when the note is read later.
+        created, came = _aware(case.created_at, self.now()), f"eingegangen {_local(case.created_at):%d.%m. %H:%M}"
+        if case.claimed_at is not None:  # claimed (or closed since): how long the family waited for a person
+            lines.append(f"Gewartet: {duration_de(_aware(case.claimed_at, created) - created)} ({came})")
+        else:
+            lines.append(f"Wartet seit: {duration_de(self.now() - created)} ({came})")
         lines.append(f"Einwilligung zur Weitergabe: Fassung {case.consent_version}, {case.consent_at[:16]}")
         return "\n".join(lines)
 
@@ -227,10 +356,12 @@ class HandoverService:
             select(LotseRow).where(LotseRow.telegram_user_id == telegram_user_id, LotseRow.active.is_(True))
         )
 
-    def claim(self, case_id: int, telegram_user_id: int, chat_id: int) -> ActionResult:
+    def claim(self, case_id: int, telegram_user_id: int, chat_id: int, update_key: str | None = None) -> ActionResult:
         """Exactly one Lotse wins: the status changes from open to claimed in one conditional UPDATE."""
         now = self.now()
         with self.uow() as session:
+            if not first_delivery(session, update_key, now):
+                return ALREADY_HANDLED
             lotse = self.lotse(session, telegram_user_id)
             if lotse is None:
                 return ActionResult(False, "Nur registrierte Lotsen können Fälle übernehmen.")
@@ -265,18 +396,25 @@ class HandoverService:
             )
         return ActionResult(True, f"Fall #{case_id} gehört jetzt dir.")
 
-    def _note_changed(self, session: Session, case: CaseRow, status: str, now: datetime, claimed: bool) -> None:
+    def _note_changed(
+        self,
+        session: Session,
+        case: CaseRow,
+        status: str,
+        now: datetime,
+        claimed: bool,
+        text: str | None = None,
+        *,
+        closed: bool = False,
+    ) -> None:
         if case.group_chat_id is None or case.note_message_id is None:
             return
-        buttons = (
-            [[("Zurückgeben", f"back:{case.id}"), ("Abschließen", f"close:{case.id}")]]
-            if claimed
-            else [[("Übernehmen", f"claim:{case.id}")]]
-        )
+        # A closed note keeps no button: an "Übernehmen" under it would make a finished case look open.
+        buttons = [] if closed else claimed_buttons(case.id) if claimed else [[("Übernehmen", f"claim:{case.id}")]]
         enqueue(
             session,
             chat_id=case.group_chat_id,
-            text=f"{self.note_text(case)}\n\n{status}",
+            text=f"{text or self.note_text(case)}\n\n{status}".rstrip(),
             purpose="note_edit",
             now=now,
             case_id=case.id,
@@ -308,14 +446,33 @@ class HandoverService:
             return f"Fall #{case_id} ist nicht deiner – erst übernehmen."
         return case, lotse
 
+    def is_lotsen_chat(self, chat_id: int) -> bool:
+        """Whether a group is one the Lotsen work in (LOTSEN_CHAT_ID or a routed group)."""
+        if chat_id == self.default_group:
+            return True
+        with self.uow() as session:
+            return session.scalar(select(LotsenGroupRow.id).where(LotsenGroupRow.chat_id == chat_id)) is not None
+
+    def release(self, session: Session, case: CaseRow, why: str) -> None:
+        """An admin takes a claimed case back into the queue (its Lotse left): note edited with the reason and
+        the Übernehmen button again, the family told that a new person will take over."""
+        case.status, case.claimed_by, case.claimed_at, case.last_raised_at = "open", None, None, self.now()
+        self._note_changed(session, case, f"↩️ {why} – wartet wieder", self.now(), False)
+        self._reopened(session, case, why)
+        self._to_family(session, case, family_notices.HANDED_BACK)
+
     def case_of_message(self, chat_id: int, message_id: int) -> int | None:
         with self.uow() as session:
             link = session.get(RelayLinkRow, (chat_id, message_id))
             return link.case_id if link else None
 
-    def lotse_wrote(self, telegram_user_id: int, case_id: int, text: str) -> ActionResult:
+    def lotse_wrote(
+        self, telegram_user_id: int, case_id: int, text: str, update_key: str | None = None
+    ) -> ActionResult:
         """A Lotse's message goes to the family in its chat, with the Lotse's name and a translation."""
         with self.uow() as session:
+            if not first_delivery(session, update_key, self.now()):
+                return ALREADY_HANDLED
             owned = self._owned_case(session, case_id, telegram_user_id)
             if isinstance(owned, str):
                 return ActionResult(False, owned)
@@ -362,19 +519,26 @@ class HandoverService:
         )
         return True
 
-    def hand_back(self, case_id: int, telegram_user_id: int) -> ActionResult:
+    def hand_back(self, case_id: int, telegram_user_id: int, update_key: str | None = None) -> ActionResult:
         with self.uow() as session:
+            if not first_delivery(session, update_key, self.now()):
+                return ALREADY_HANDLED
             owned = self._owned_case(session, case_id, telegram_user_id)
             if isinstance(owned, str):
                 return ActionResult(False, owned)
             case, lotse = owned
             case.status, case.claimed_by, case.claimed_at = "open", None, None
             self._note_changed(session, case, f"↩️ Zurückgegeben von {lotse.name} – wartet wieder", self.now(), False)
+            self._reopened(session, case, f"zurückgegeben von {lotse.name}")
             self._to_family(session, case, family_notices.HANDED_BACK)
         return ActionResult(True, f"Fall #{case_id} ist wieder offen.")
 
-    def pass_on(self, case_id: int, telegram_user_id: int, to_telegram_user_id: int) -> ActionResult:
+    def pass_on(
+        self, case_id: int, telegram_user_id: int, to_telegram_user_id: int, update_key: str | None = None
+    ) -> ActionResult:
         with self.uow() as session:
+            if not first_delivery(session, update_key, self.now()):
+                return ALREADY_HANDLED
             owned = self._owned_case(session, case_id, telegram_user_id)
             if isinstance(owned, str):
                 return ActionResult(False, owned)
@@ -387,17 +551,21 @@ class HandoverService:
             self._to_family(session, case, family_notices.PASSED_ON, name=other.name)
         return ActionResult(True, f"Fall #{case_id} ist jetzt bei {other.name}.")
 
-    def close(self, case_id: int, telegram_user_id: int, outcome: str) -> ActionResult:
+    def close(self, case_id: int, telegram_user_id: int, outcome: str, update_key: str | None = None) -> ActionResult:
         if outcome not in OUTCOMES:
             return ActionResult(False, "Unbekanntes Ergebnis.")
         now = self.now()
         with self.uow() as session:
+            if not first_delivery(session, update_key, now):
+                return ALREADY_HANDLED
             owned = self._owned_case(session, case_id, telegram_user_id)
             if isinstance(owned, str):
                 return ActionResult(False, owned)
             case, lotse = owned
             case.status, case.closed_at, case.outcome = "closed", now, outcome
-            self._note_changed(session, case, f"🏁 Abgeschlossen von {lotse.name}: {OUTCOMES[outcome]}", now, False)
+            self._note_changed(
+                session, case, f"✅ Abgeschlossen: {OUTCOMES[outcome]} ({lotse.name})", now, False, closed=True
+            )
             if case.family_chat_id is not None:
                 t = texts(case.locale)
                 enqueue(
@@ -417,6 +585,14 @@ class HandoverService:
                 district=case.district,
                 locale=case.locale,
             )
+            chat_key = case.chat_key
+        for hook in self.closed_hooks:  # after the commit: the close stands even if a hook fails
+            try:
+                hook(chat_key)
+            except Exception:
+                log.exception(
+                    "case %s closed, but the conversation was not told (it notices at the next message)", case_id
+                )
         return ActionResult(True, f"Fall #{case_id} abgeschlossen: {OUTCOMES[outcome]}.")
 
     def rate(self, session: Session, chat_key: str, stars: int) -> None:
@@ -432,36 +608,91 @@ class HandoverService:
     # ------------------------------------------------------------------ waiting
 
     def raise_waiting(self) -> int:
-        """Raise unclaimed cases again in their group after a while (urgent ones after a third of it)."""
-        now = self.now()
-        raised = 0
+        """Unclaimed cases are raised calmly (caselist.raise_waiting): one digest per group, edited in place,
+        and a new message per case at most once an hour, only within office hours."""
+        from bot.services.caselist import raise_waiting  # caselist builds on this module, so imported here
+
         with self.uow() as session:
-            cases = session.scalars(
-                select(CaseRow).where(
-                    CaseRow.status == "open",
-                    CaseRow.group_chat_id.is_not(None),
-                    or_(CaseRow.last_raised_at.is_(None), CaseRow.last_raised_at <= now - self.raise_after / 3),
-                )
-            ).all()
-            for case in cases:
-                limit = self.raise_after / 3 if case.urgent else self.raise_after
-                if case.last_raised_at is not None and _aware(case.last_raised_at, now) > now - limit:
-                    continue
-                minutes = int((now - _aware(case.created_at, now)).total_seconds() // 60)
-                prefix = "🆘 DRINGEND: " if case.urgent else "⏰ "
-                enqueue(
-                    session,
-                    chat_id=case.group_chat_id or 0,
-                    purpose="reminder",
-                    now=now,
-                    case_id=case.id,
-                    text=f"{prefix}Fall #{case.id} wartet seit {minutes} Min. auf einen Lotsen.",
-                    reply_to=case.note_message_id,
-                    buttons=[[("Übernehmen", f"claim:{case.id}")]],
-                )
-                case.last_raised_at = now
-                raised += 1
-        return raised
+            return raise_waiting(self, session, self.now())
+
+    def _reopened(self, session: Session, case: CaseRow, why: str) -> None:
+        """A case back in the queue gets a new line under its note: an edited note alone goes unnoticed."""
+        if case.group_chat_id is None:
+            return
+        now = self.now()
+        enqueue(
+            session,
+            chat_id=case.group_chat_id,
+            text=f"🔄 Fall #{case.id} ist wieder offen ({why}).",
+            purpose="reminder",  # counts as the case's new message of the hour; its button goes after a claim
+            now=now,
+            case_id=case.id,
+            reply_to=case.note_message_id,
+            buttons=[[("Übernehmen", f"claim:{case.id}")]],
+        )
+        case.last_raised_at = now
+
+
+def claimed_buttons(case_id: int) -> list[list[tuple[str, str]]]:
+    """The buttons under a claimed case's note (also what "Abbrechen" in the outcome choice brings back)."""
+    return [[("Zurückgeben", f"back:{case_id}"), ("Abschließen", f"close:{case_id}")]]
+
+
+def duration_de(delta: timedelta) -> str:
+    """A waiting time as Lotsen say it after "seit" or "nach": "25 Min.", "2 Std. 5 Min.", "3 Tagen"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 1:
+        return "unter 1 Min."
+    if minutes < 60:
+        return f"{minutes} Min."
+    if minutes < 24 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} Std." + (f" {rest} Min." if rest else "")
+    days = minutes // (24 * 60)
+    return "1 Tag" if days == 1 else f"{days} Tagen"
+
+
+def _age_de(months: int) -> str:
+    return f"{months} Monate" if months < 24 else f"{months // 12} Jahre"
+
+
+def children_de(case: CaseRow) -> str:
+    """The note's line about the children: every age the family named ("Kinder: 5 und 7 Jahre")."""
+    ages = [int(a) for a in (case.children_months or "").split(",") if a.isdigit()]
+    if not ages and case.age_months is not None:
+        ages = [case.age_months]  # a case from before 0007, or one age only
+    if not ages:
+        return "Kind: schwanger" if case.pregnant else "Kind: Alter nicht angegeben"
+    if all(a >= 24 for a in ages):  # "5 und 7 Jahre" rather than "5 Jahre und 7 Jahre"
+        said = [str(a // 12) for a in ages]
+        text = (", ".join(said[:-1]) + " und " + said[-1] if len(said) > 1 else said[0]) + " Jahre"
+    else:
+        said = [_age_de(a) for a in ages]
+        text = ", ".join(said[:-1]) + " und " + said[-1] if len(said) > 1 else said[0]
+    pregnant = ", außerdem schwanger" if case.pregnant else ""
+    return f"{'Kinder' if len(ages) > 1 else 'Kind'}: {text}{pregnant}"
+
+
+def _offer_titles(case: CaseRow) -> list[str]:
+    """The shown offers by their titles (what a Lotse can look up); an offer removed since keeps its id."""
+    ids = [o for o in case.offers_shown.split(",") if o]
+    session = object_session(case)
+    if session is None or not ids:
+        return ids
+    query = select(OfferRow.external_id, OfferRow.title).where(OfferRow.external_id.in_(ids))
+    titles = dict(session.execute(query).tuples().all())
+    return [titles.get(i, i) for i in ids]
+
+
+def _clean(text: str) -> str:
+    return text.replace(CONTACT_SEPARATOR, " ").strip()
+
+
+def _family_words(before: str, added: tuple[str, ...]) -> str:
+    """The family's words for the note: earlier ones, then the new ones, verbatim; over 2,000 characters the
+    oldest go first (the newest say best what the family needs now)."""
+    text = "\n".join(x for x in (before, *(_clean(w) for w in added)) if x)
+    return text[-MAX_FAMILY_WORDS:] if len(text) > MAX_FAMILY_WORDS else text
 
 
 def _aware(value: datetime, like: datetime) -> datetime:

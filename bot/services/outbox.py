@@ -4,27 +4,40 @@ A message is stored in the same transaction as the change that caused it, so not
 dies before sending; a sender leases due rows (so two processes never send the same row at once), and marks
 each row sent with Telegram's message id once Telegram accepted it. After sending, the text is blanked:
 the outbox is not an archive of families' words.
+
+The inbox side lives here too: `first_delivery` records an incoming update's key in the transaction that
+carries out its effects, so an update Telegram delivers twice is handled once.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.db.engine import UnitOfWork
-from bot.db.orm import CaseRow, OutboxRow, RelayLinkRow
+from bot.db.orm import CaseRow, OutboxRow, ProcessedUpdateRow, RelayLinkRow
 
+# A sender renews the lease of a message while its send is in flight (see OutboxSender), so the lease only
+# has to outlast a renewal interval; after a crash the message is sent again once the lease ran out.
 LEASE = timedelta(seconds=60)
+# Telegram keeps an unconfirmed update for at most 24 hours; keys are kept twice as long, then forgotten.
+REDELIVERY_WINDOW = timedelta(hours=48)
+UNREACHABLE = (
+    "⚠️ Fall #{case}: Die Familie ist über Telegram nicht erreichbar (Bot blockiert oder Chat gelöscht). "
+    "Diese Nachricht wurde nicht zugestellt."
+)
+FAMILY_PURPOSES = frozenset({"relay_to_family", "family", "close"})
 GIVE_UP_AFTER = 50  # attempts; with backoff capped at 5 minutes that is several hours of retrying
 
 # Purposes whose sent message stands for a case in a Lotsen chat: a reply to it reaches that case's family.
-LINKED_PURPOSES = frozenset({"note", "relay_to_lotse", "reminder"})
+LINKED_PURPOSES = frozenset({"note", "relay_to_lotse", "reminder", "escalation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,39 @@ class OutboxItem:
     purpose: str
     case_id: int | None
     attempts: int
+    sent_parts: tuple[int, ...] = ()  # message ids of the parts of a long message Telegram already accepted
+    final_text: str | None = None  # the text as first sent (translation included), kept while parts are missing
+
+
+def first_delivery(session: Session, key: str | None, now: datetime) -> bool:
+    """Records that the update `key` is being handled in this transaction; False if it was handled before.
+
+    An INSERT that ignores a conflict: of two processes handling the same update at once, PostgreSQL makes
+    the second wait for the first's commit and then reports no row inserted; SQLite has one writer anyway.
+    A key of None (an event that did not come from Telegram) is always new."""
+    if key is None:
+        return True
+    values = {"key": key, "processed_at": now.astimezone(UTC)}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(ProcessedUpdateRow).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(ProcessedUpdateRow).values(**values).on_conflict_do_nothing()
+    else:  # another database: a plain check, then an insert (the primary key still refuses a true race)
+        if session.get(ProcessedUpdateRow, key) is not None:
+            return False
+        session.add(ProcessedUpdateRow(**values))
+        session.flush()
+        return True
+    # RETURNING rather than rowcount: the ORM's insert path does not report rowcount on every driver
+    return session.execute(statement.returning(ProcessedUpdateRow.key)).first() is not None
+
+
+def forget_processed_updates(uow: UnitOfWork, now: datetime) -> int:
+    """Deletes update keys older than Telegram's redelivery window (they can no longer come back)."""
+    with uow() as session:
+        limit = now.astimezone(UTC) - REDELIVERY_WINDOW
+        return int(session.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < limit)).rowcount)
 
 
 def enqueue(
@@ -102,6 +148,8 @@ def _item(row: OutboxRow) -> OutboxItem:
         purpose=row.purpose,
         case_id=row.case_id,
         attempts=row.attempts,
+        sent_parts=tuple(payload.get("sent_parts") or ()),
+        final_text=payload.get("final_text"),
     )
 
 
@@ -149,8 +197,32 @@ class Outbox:
                         taken.append(_item(row))
         return taken
 
-    def delivered(self, item: OutboxItem, telegram_message_id: int | None, now: datetime) -> None:
-        """Telegram accepted the message: remember its id, link it to the case, forget the text."""
+    def extend_lease(self, item: OutboxItem, now: datetime) -> None:
+        """The send of `item` is still in flight (slow answer, rate limiter): keep other senders off it."""
+        with self.uow() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id, OutboxRow.sent_at.is_(None))
+                .values(lease_until=now.astimezone(UTC) + LEASE)
+            )
+
+    def part_sent(self, item: OutboxItem, message_id: int, final_text: str) -> OutboxItem:
+        """One part of a long message was accepted: recorded with the exact text it was cut from, so a retry
+        sends only the parts after it (a translation that comes out differently later cannot shift them)."""
+        parts = (*item.sent_parts, message_id)
+        with self.uow() as session:
+            row = session.get(OutboxRow, item.id)
+            if row is not None:
+                payload = json.loads(row.payload)
+                payload["sent_parts"], payload["final_text"] = list(parts), final_text
+                row.payload = json.dumps(payload, ensure_ascii=False)
+        return replace(item, sent_parts=parts, final_text=final_text)
+
+    def delivered(
+        self, item: OutboxItem, telegram_message_id: int | None, now: datetime, more_ids: Sequence[int] = ()
+    ) -> None:
+        """Telegram accepted the message: remember its id, link it (and every further part) to the case,
+        forget the text."""
         now = now.astimezone(UTC)
         with self.uow() as session:
             row = session.get(OutboxRow, item.id)
@@ -160,18 +232,25 @@ class Outbox:
             row.payload = json.dumps({"text": "", "buttons": []})
             if item.case_id is not None and telegram_message_id is not None:
                 if item.purpose in LINKED_PURPOSES:
-                    session.merge(
-                        RelayLinkRow(chat_id=item.chat_id, message_id=telegram_message_id, case_id=item.case_id)
-                    )
+                    for message_id in dict.fromkeys((telegram_message_id, *more_ids)):
+                        session.merge(RelayLinkRow(chat_id=item.chat_id, message_id=message_id, case_id=item.case_id))
                 if item.purpose == "note":
                     case = session.get(CaseRow, item.case_id)
                     if case is not None:
                         case.note_message_id, case.group_chat_id = telegram_message_id, item.chat_id
 
     def failed(
-        self, item: OutboxItem, now: datetime, retry_after: float | None = None, permanent: bool = False
+        self,
+        item: OutboxItem,
+        now: datetime,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        unreachable: bool = False,
     ) -> None:
-        """Telegram refused or did not answer: try again later (its retry_after, else exponential backoff)."""
+        """Telegram refused or did not answer: try again later (its retry_after, else exponential backoff).
+
+        `unreachable`: the family blocked the bot (403). The message is dropped, and the case's Lotsen chat is
+        told, so a Lotse does not wait for an answer to a message that never arrived."""
         now = now.astimezone(UTC)
         with self.uow() as session:
             row = session.get(OutboxRow, item.id)
@@ -182,9 +261,31 @@ class Outbox:
             if permanent or row.attempts >= GIVE_UP_AFTER:
                 row.sent_at = now  # dropped: e.g. the family blocked the bot; the payload goes too
                 row.payload = json.dumps({"text": "", "buttons": []})
+                if unreachable and item.case_id is not None and item.purpose in FAMILY_PURPOSES:
+                    self._tell_lotsen_unreachable(session, item, now)
                 return
             delay = retry_after if retry_after is not None else min(300.0, 2.0 ** min(row.attempts, 8))
             row.next_attempt_at = now + timedelta(seconds=delay)
+
+    @staticmethod
+    def _tell_lotsen_unreachable(session: Session, item: OutboxItem, now: datetime) -> None:
+        case = session.get(CaseRow, item.case_id)
+        if case is None or case.group_chat_id is None:
+            return
+        told = session.scalar(
+            select(OutboxRow.id).where(OutboxRow.case_id == case.id, OutboxRow.purpose == "unreachable")
+        )
+        if told is not None and item.purpose != "relay_to_family":
+            return  # a notice the family missed is said once; every undelivered Lotse message is reported
+        enqueue(
+            session,
+            chat_id=case.group_chat_id,
+            text=UNREACHABLE.format(case=case.id),
+            purpose="unreachable",
+            now=now,
+            case_id=case.id,
+            reply_to=case.note_message_id,
+        )
 
     def pending(self) -> int:
         with self.uow() as session:

@@ -84,6 +84,8 @@ async def test_arabic_family_lotse_claims_they_write_both_ways_and_the_lotse_clo
         family.api.user_sends_text(family.chat_id, "شكرا جزيلا", "ar")
         [from_family] = (await bot_api.wait_for_messages(GROUP, before + 1, timeout=5))[before:]
         assert "شكرا جزيلا" in from_family["text"] and from_family["text"].startswith("Fall #1")
+        [acknowledged] = await family.wait_for_new(1)  # the family hears that its words went on
+        assert acknowledged["text"] == t._("I've passed that on to the Lotse. They will answer you here.")
 
         bot_api.user_presses_in_group(GROUP, "close:1", note["message_id"], AYLIN)
         await bot_api.wait_for_calls("editMessageReplyMarkup", 1)

@@ -13,7 +13,11 @@ with the secret token, as Telegram does.
         messages = await api.wait_for_messages(42, 1)
 
 Fault injection: `fail_next("sendMessage", status=429, retry_after=1)` answers the next call the way Telegram
-does when flooded; 400/403/500 likewise.
+does when flooded; 400/403/500 likewise. `fail_for("sendMessage", 2.0, status=500)` fails every call for a
+while; `slow_next("sendMessage", 8.0)` carries a call out but answers only after 8 s (Telegram accepted it,
+the bot hears late). `redeliver(update)` sends an update again with the same update_id, as Telegram does after
+an unconfirmed delivery; with `webhook_retry_after` set, a webhook delivery answered with anything but 200 is
+pushed again after that many seconds, as Telegram does.
 
 For load runs (bench/load.py): `FakeBotApi(webhook_connections=40)` pushes up to 40 updates at once, as Telegram's
 setWebhook `max_connections` allows, but never two of one chat at once (Telegram waits for the bot's answer to a
@@ -123,6 +127,10 @@ class FakeBotApi:
         self._messages: dict[int, list[dict[str, Any]]] = defaultdict(list)  # chat id -> the bot's messages
         self._pending: deque[dict[str, Any]] = deque()  # updates not yet confirmed by a getUpdates offset
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._failing_until: dict[str, tuple[float, int, int | None]] = {}  # method -> (until, status, retry)
+        self._slow: dict[str, deque[float]] = defaultdict(deque)  # method -> delays of its next answers
+        self.webhook_retry_after: float | None = None
+        self._again: deque[dict[str, Any]] = deque()  # redelivered updates for the next getUpdates answer
         self._blocked: set[int] = set()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -269,6 +277,18 @@ class FakeBotApi:
         """Any update body (without update_id): numbered, then polled or pushed to the webhook."""
         update = {"update_id": next(self._update_ids), **body}
         self.received_at[update["update_id"]] = time.monotonic()
+        return self._enqueue(update)
+
+    def redeliver(self, update: dict[str, Any]) -> dict[str, Any]:
+        """The same update once more, same update_id: Telegram did not see it confirmed and sends it again
+        (to the webhook; or in the next getUpdates answer, as after a poller died before confirming)."""
+        if self.webhook:
+            return self._enqueue(copy.deepcopy(update))
+        self._again.append(copy.deepcopy(update))
+        self._changed.set()
+        return update
+
+    def _enqueue(self, update: dict[str, Any]) -> dict[str, Any]:
         if self.webhook:
             self._deliveries.put_nowait(update)
         else:
@@ -284,6 +304,10 @@ class FakeBotApi:
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """One of the bot's messages in this chat as it looks now (edits applied; a copy)."""
+        return copy.deepcopy(next(m for m in self._messages[chat_id] if m["message_id"] == message_id))
 
     def last_message(self, chat_id: int) -> dict[str, Any]:
         return copy.deepcopy(self._messages[chat_id][-1])
@@ -341,7 +365,21 @@ class FakeBotApi:
         """The next `times` calls of `method` fail with `status` (429 carries Telegram's retry_after)."""
         self._faults[method].append(_Fault(status, times, retry_after if status == 429 else None))
 
+    def fail_for(self, method: str, seconds: float, status: int = 500, retry_after: int = 1) -> None:
+        """Every call of `method` fails with `status` for the next `seconds` (an outage, a flood wait)."""
+        self._failing_until[method] = (time.monotonic() + seconds, status, retry_after if status == 429 else None)
+
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out at once but answered only after `seconds`."""
+        self._slow[method].extend([seconds] * times)
+
     def _injected_fault(self, method: str) -> ApiError | None:
+        failing = self._failing_until.get(method)
+        if failing is not None:
+            until, status, retry_after = failing
+            if time.monotonic() < until:
+                return ApiError(status, retry_after=retry_after)
+            del self._failing_until[method]
         faults = self._faults.get(method)
         if not faults:
             return None
@@ -368,6 +406,8 @@ class FakeBotApi:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(call.params)
+            if self._slow.get(method):
+                await asyncio.sleep(self._slow[method].popleft())  # done already; only the answer is late
         except ApiError as error:
             call.status = error.status
             self._changed.set()
@@ -387,7 +427,7 @@ class FakeBotApi:
         while self._pending and self._pending[0]["update_id"] < offset:
             self._pending.popleft()
         deadline = asyncio.get_running_loop().time() + float(params.get("timeout") or 0)
-        while not self._pending and not self._closing.is_set():
+        while not self._pending and not self._again and not self._closing.is_set():
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 break
@@ -395,7 +435,8 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
         limit = int(params.get("limit") or 100)
-        return [copy.deepcopy(update) for update in list(self._pending)[:limit]]
+        again = [self._again.popleft() for _ in range(len(self._again))]
+        return again + [copy.deepcopy(update) for update in list(self._pending)[: max(0, limit - len(again))]]
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._record_sent(params, {"text": params["text"]})
@@ -424,6 +465,12 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message is not modified")
         _set_markup(message, params.get("reply_markup"))
         return copy.deepcopy(message)
+
+    async def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        """Removes one of the bot's messages from the chat, as a group member would then see it."""
+        message = self._find(params)
+        self._messages[int(params["chat_id"])].remove(message)
+        return True
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         self.answered_callbacks.append(params)
@@ -569,12 +616,17 @@ class FakeBotApi:
             self._pending.append(update)
             return
         headers = {"X-Telegram-Bot-Api-Secret-Token": webhook.secret_token} if webhook.secret_token else {}
-        try:
-            async with session.post(webhook.url, json=update, headers=headers) as response:
-                webhook.deliveries.append(response.status)
-        except (OSError, TimeoutError):
-            webhook.deliveries.append(0)
-        self._changed.set()
+        while True:
+            try:
+                async with session.post(webhook.url, json=update, headers=headers) as response:
+                    status = response.status
+            except (OSError, TimeoutError):
+                status = 0
+            webhook.deliveries.append(status)
+            self._changed.set()
+            if status == 200 or self.webhook_retry_after is None or self._closing.is_set():
+                return
+            await asyncio.sleep(self.webhook_retry_after)  # Telegram tries the same update again later
 
 
 def _update_chat(update: dict[str, Any]) -> int | None:

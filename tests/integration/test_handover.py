@@ -220,4 +220,7 @@ def test_delete_removes_the_case_and_its_messages(lotsen_app: App):
     service.handle(f"telegram:{FAMILY}", ButtonPressed("delete:yes"))
     with lotsen_app.uow() as session:
         assert session.scalars(select(CaseRow)).all() == []
-        assert session.scalars(select(OutboxRow)).all() == []
+        left = session.scalars(select(OutboxRow)).all()
+    # what stays are the edits that blank the note and relays in the Lotsen group, and nothing of the family's
+    assert left and {row.purpose for row in left} == {"erase"}
+    assert all("Gelöscht auf Wunsch der Familie" in row.payload and "روضة" not in row.payload for row in left)

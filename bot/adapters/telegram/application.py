@@ -16,7 +16,8 @@ from bot.adapters.telegram.listen import listen_handler
 from bot.adapters.telegram.lotsen import lotsen_handlers
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.outbox_sender import OutboxSender
-from bot.adapters.telegram.request import AiohttpRequest
+from bot.adapters.telegram.request import AiohttpRequest, PollingRequest
+from bot.adapters.telegram.retries import RetryingRateLimiter
 from bot.conversation.notices import COMMANDS
 from bot.i18n import SUPPORTED, texts
 from bot.services.conversations import ConversationService
@@ -31,6 +32,9 @@ DEFAULT_LANGUAGE = "de"  # the command menu for every app language we don't tran
 RATE_LIMIT_RETRIES = 2  # a 429 from Telegram is waited out (retry_after) this often before giving up
 # Telegram remembers the last list it was given, so we always send ours (polling and webhook alike).
 HTTP_CONNECTIONS = 32  # to the Bot API, per process
+# Telegram sometimes answers a send after several seconds; a send that timed out may still have arrived and is
+# not repeated (retries.py), so we wait long enough for slow answers instead.
+READ_TIMEOUT = 20.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
@@ -106,13 +110,18 @@ def build_application(
         .context_types(ContextTypes(context=FamilyContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor())
         # aiohttp instead of httpx: httpcore's pool inspection was the biggest cost of an update (profiled)
-        .request(AiohttpRequest(connections=HTTP_CONNECTIONS))
-        .get_updates_request(AiohttpRequest(connections=1, read_timeout=None))
+        .request(AiohttpRequest(connections=HTTP_CONNECTIONS, read_timeout=READ_TIMEOUT))
+        # an update PTB cannot read must not stop polling (request.PollingRequest)
+        .get_updates_request(PollingRequest(connections=1, read_timeout=None))
         .post_init(start_outbox)
         .post_shutdown(stop_outbox)
+        # Always retrying (429, 5xx, connection failures), keeping Telegram's rates unless switched off.
+        .rate_limiter(
+            RetryingRateLimiter(
+                rate_limiter_for(settings.bot_processes) if rate_limiter and settings.rate_limiter else None
+            )
+        )
     )
-    if rate_limiter and settings.rate_limiter:
-        builder = builder.rate_limiter(rate_limiter_for(settings.bot_processes))
     application: FamilyApplication = builder.build()  # type: ignore[assignment]
     application.bot_data.service = service
     application.bot_data.handover = service.handover

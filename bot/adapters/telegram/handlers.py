@@ -3,6 +3,10 @@
 Every handler does the same three things: build the event, let the ConversationService handle it for
 `telegram:<chat id>` (in a worker thread: the service talks to the database synchronously), send the replies.
 Only private chats are served here; groups and channels fall through (the Lotsen group has its own handlers).
+
+Each update is handled once: its key (`update_key`) is stored with the conversation in one transaction, so a
+second delivery by Telegram changes nothing and sends nothing. Replies that Telegram cannot take at the moment
+(429, 5xx) are retried by the bot's rate limiter (see retries.py).
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import re
 import traceback
 from contextlib import suppress
 
-from telegram import Message, Update
+from sqlalchemy.exc import DBAPIError
+from telegram import Bot, Message, Update
 from telegram.constants import InlineKeyboardButtonLimit
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.adapters.telegram.context import FamilyContext
+from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.rendering import send_reply
 from bot.conversation import ButtonPressed, Command, Event, Media, SharedLocation, Text
-from bot.services.conversations import pseudonym
+from bot.services.conversations import ConcurrentUpdateError, pseudonym
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +52,27 @@ MEDIA = (
 )
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # not edits: an edited command or live location must not act twice
+# An edited message is passed on as a correction, never as a new message of the same words.
+CORRECTED = "(korrigiert) "
 
 
 def chat_key(chat_id: int) -> str:
     return f"telegram:{chat_id}"
+
+
+def update_key(update: Update, bot: Bot) -> str:
+    """What makes an update the same update when Telegram delivers it again: the callback query's id for a
+    button press (unique across all of Telegram), else the update_id, which counts per bot."""
+    if update.callback_query is not None:
+        return f"q:{update.callback_query.id}"
+    return f"u:{bot.id}:{update.update_id}"
+
+
+def mark_stored(update: Update, context: FamilyContext) -> None:
+    """Tells the webhook the update's effects are committed (it may now answer Telegram with 200)."""
+    processor = context.application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor):
+        processor.stored(update)
 
 
 def valid_callback_data(data: object) -> str | None:
@@ -65,7 +88,8 @@ async def respond(update: Update, context: FamilyContext, event: Event) -> None:
     if chat is None:
         return
     key = chat_key(chat.id)
-    outcome = await asyncio.to_thread(context.service.handle, key, event)
+    outcome = await asyncio.to_thread(context.service.handle, key, event, update_key(update, context.bot))
+    mark_stored(update, context)
     if outcome.effects and context.bot_data.sender is not None:
         context.bot_data.sender.wake()  # a note or relayed message is queued: send it now
     for reply in outcome.replies:
@@ -109,10 +133,14 @@ async def button_pressed(update: Update, context: FamilyContext) -> None:
 
 
 async def text_received(update: Update, context: FamilyContext) -> None:
-    """Free text, new or edited: the core understands what it can (age, district, need, emergency)."""
+    """Free text, new or edited: the core understands what it can (age, district, need, emergency).
+
+    An edit is marked as a correction, so a Lotse reading the relayed words sees the newer version of a
+    message they already have, not a second message."""
     message = update.effective_message
     if message is not None and message.text:
-        await respond(update, context, Text(message.text))
+        text = message.text if update.edited_message is None else CORRECTED + message.text
+        await respond(update, context, Text(text))
 
 
 async def location_shared(update: Update, context: FamilyContext) -> None:
@@ -137,6 +165,10 @@ async def error_logged(update: object, context: FamilyContext) -> None:
     if isinstance(error, Forbidden):
         log.info("update %s: the chat cannot be reached (%s)", update_id, type(error).__name__)
         return
+    if isinstance(error, DBAPIError | ConcurrentUpdateError) and isinstance(update, Update):
+        processor = context.application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            processor.failed(update)  # the webhook answers 503: Telegram delivers the update again
     # Only the frames (file, line, code), not str(error): an exception's message may quote user content.
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
     log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames.rstrip())

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 DEFAULT_MAX_CONCURRENT_UPDATES = 64
+
+
+@dataclass
+class Delivery:
+    """What the webhook waits for before it answers Telegram about one update."""
+
+    finished: asyncio.Future[None]  # the update was handled (replies sent, or given up)
+    stored: asyncio.Event = field(default_factory=asyncio.Event)  # its effects are committed to the database
+    failed: bool = False  # the database could not take it: Telegram must deliver it again
 
 
 def ordering_key(update: object) -> int | None:
@@ -39,23 +49,40 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max(2, max_concurrent_updates))
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
-        self._finished: dict[int, asyncio.Future[None]] = {}  # update_id -> done once that update was handled
+        self._deliveries: dict[int, Delivery] = {}  # update_id -> what the webhook waits for
+
+    def track(self, update: Update) -> Delivery:
+        """Follow `update` through its handling; ask before queueing the update.
+
+        The webhook answers Telegram once the update was handled: Telegram sends a chat's next update after
+        the answer to its previous one, so with several bot processes one chat's updates are still handled one
+        after the other. It answers with an error when the database could not store the update."""
+        delivery = self._deliveries.get(update.update_id)
+        if delivery is None:
+            delivery = Delivery(asyncio.get_running_loop().create_future())
+            self._deliveries[update.update_id] = delivery
+        return delivery
 
     def finished(self, update: Update) -> asyncio.Future[None]:
-        """A future that is done once `update` has been handled; ask before queueing the update.
+        """A future that is done once `update` has been handled (see `track`)."""
+        return self.track(update).finished
 
-        The webhook answers Telegram only then: Telegram sends a chat's next update after the answer to its
-        previous one, so with several bot processes one chat's updates are still handled one after the other.
-        """
-        future = self._finished.get(update.update_id)
-        if future is None:
-            future = self._finished[update.update_id] = asyncio.get_running_loop().create_future()
-        return future
+    def stored(self, update: object) -> None:
+        """The handler committed the update's effects (called by the handlers, before they send replies)."""
+        delivery = self._deliveries.get(update.update_id) if isinstance(update, Update) else None
+        if delivery is not None:
+            delivery.stored.set()
+
+    def failed(self, update: object) -> None:
+        """The update could not be stored (database away longer than the handlers wait for it)."""
+        delivery = self._deliveries.get(update.update_id) if isinstance(update, Update) else None
+        if delivery is not None:
+            delivery.failed = True
 
     def _done(self, update: object) -> None:
-        future = self._finished.pop(update.update_id, None) if isinstance(update, Update) else None
-        if future is not None and not future.done():
-            future.set_result(None)
+        delivery = self._deliveries.pop(update.update_id, None) if isinstance(update, Update) else None
+        if delivery is not None and not delivery.finished.done():
+            delivery.finished.set_result(None)
 
     @property
     def busy_chats(self) -> int:

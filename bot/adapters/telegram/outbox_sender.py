@@ -1,7 +1,13 @@
 """Delivers the outbox to Telegram: due messages are leased, sent (with a translation where asked), marked.
 
 Runs as one asyncio task per bot process; several processes share the outbox safely through leases.
-Telegram's 429 (retry_after), 5xx and timeouts put a message back for later; a blocked chat drops it.
+Telegram's 429 (retry_after), 5xx and timeouts put a message back for later; a blocked chat drops it (and a
+Lotse whose message could not reach the family is told so).
+
+Sent once: a send waits SEND_READ_TIMEOUT for Telegram's answer (slow answers are common, and a send that
+timed out may have arrived), the lease is renewed while the send is in flight so no other process takes the
+message meanwhile, and Telegram's answer is written down even across a short database outage. A long message
+goes out in numbered parts (1/2, 2/2); each accepted part is recorded, so a retry sends only the rest.
 """
 
 from __future__ import annotations
@@ -9,17 +15,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.adapters.telegram.rendering import split_text
+from bot.adapters.telegram.retries import NO_RETRIES
+from bot.services.conversations import DATABASE_PATIENCE
 from bot.services.handover import HandoverService
-from bot.services.outbox import Outbox, OutboxItem
+from bot.services.outbox import LEASE, Outbox, OutboxItem, forget_processed_updates
 from bot.services.privacy import purge
 from bot.services.translation import Translator
 
 log = logging.getLogger(__name__)
+
+SEND_READ_TIMEOUT = 30.0  # seconds; below LEASE, which is renewed every LEASE / 3 while a send is in flight
+PART_MARK = "({number}/{count})\n"
+PART_ROOM = len(PART_MARK.format(number=99, count=99))
+
+
+def numbered_parts(text: str) -> list[str]:
+    """The text in parts Telegram accepts, each marked (1/2), (2/2) when there is more than one."""
+    parts = split_text(text, MessageLimit.MAX_TEXT_LENGTH - PART_ROOM)
+    if len(parts) == 1:
+        return parts
+    return [PART_MARK.format(number=n, count=len(parts)) + part for n, part in enumerate(parts, start=1)]
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -59,7 +83,35 @@ class OutboxSender:
         translated = await self.translator.translate(item.translate.text, item.translate.source, item.translate.target)
         return f"{item.text}\n\n{item.translate.label}\n{translated}" if translated else item.text
 
+    async def _keep_lease(self, item: OutboxItem) -> None:
+        """While a send is in flight, renew its lease so no other process sends the message meanwhile."""
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            with contextlib.suppress(Exception):  # a failed renewal only shortens the lease
+                await asyncio.to_thread(self.outbox.extend_lease, item, datetime.now(UTC))
+
+    async def _record(self, what: str, call: Callable[[], None]) -> None:
+        """Writes Telegram's answer down, waiting out a short database outage: a message Telegram accepted
+        but we could not mark would be sent again once its lease ran out."""
+        deadline = asyncio.get_running_loop().time() + DATABASE_PATIENCE
+        while True:
+            try:
+                await asyncio.to_thread(call)
+                return
+            except OperationalError:
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise
+                log.warning("outbox: database unavailable while recording %s, retrying", what)
+                await asyncio.sleep(0.5)
+
     async def send(self, item: OutboxItem) -> None:
+        keeper = asyncio.get_running_loop().create_task(self._keep_lease(item))
+        try:
+            await self._send(item)
+        finally:
+            keeper.cancel()
+
+    async def _send(self, item: OutboxItem) -> None:
         markup = (
             InlineKeyboardMarkup(
                 [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in item.buttons]
@@ -68,26 +120,44 @@ class OutboxSender:
             else None
         )
         now = datetime.now(UTC)
+        calls = {"rate_limit_args": NO_RETRIES, "read_timeout": SEND_READ_TIMEOUT}  # our own retries, below
         try:
-            text = (await self._text(item))[:4096]
             if item.method == "editMessageText" and item.message_id is not None:
+                text = (await self._text(item))[: MessageLimit.MAX_TEXT_LENGTH]  # a note fits; an edit can't split
                 try:
                     await self.bot.edit_message_text(
-                        text, chat_id=item.chat_id, message_id=item.message_id, reply_markup=markup
+                        text, chat_id=item.chat_id, message_id=item.message_id, reply_markup=markup, **calls
                     )
                 except BadRequest as error:
                     if "not modified" not in str(error).lower():
                         raise
-                await asyncio.to_thread(self.outbox.delivered, item, item.message_id, now)
+                await self._record("an edit", lambda: self.outbox.delivered(item, item.message_id, now))
                 return
+            text = item.final_text if item.final_text is not None else await self._text(item)
+            parts = numbered_parts(text)
             reply = ReplyParameters(item.reply_to, allow_sending_without_reply=True) if item.reply_to else None
-            message = await self.bot.send_message(item.chat_id, text, reply_markup=markup, reply_parameters=reply)
-            await asyncio.to_thread(self.outbox.delivered, item, message.message_id, now)
+            for number in range(len(item.sent_parts), len(parts)):
+                last = number == len(parts) - 1
+                message = await self.bot.send_message(
+                    item.chat_id, parts[number], reply_markup=markup if last else None, reply_parameters=reply, **calls
+                )
+                if not last:
+                    sent = message.message_id
+                    item = await asyncio.to_thread(self.outbox.part_sent, item, sent, text)
+            ids = (*item.sent_parts, message.message_id)
+            await self._record("a send", lambda: self.outbox.delivered(item, ids[0], now, ids[1:]))
         except RetryAfter as error:
             await asyncio.to_thread(self.outbox.failed, item, now, _seconds(error.retry_after))
         except Forbidden:
             log.info("outbox %s: chat cannot be reached, dropped", item.id)
-            await asyncio.to_thread(self.outbox.failed, item, now, None, True)
+            await asyncio.to_thread(self.outbox.failed, item, now, None, True, True)
+        except TimedOut:
+            # Telegram took longer than SEND_READ_TIMEOUT: rare, and the message may have arrived. Sending it
+            # again risks a double, not sending risks a loss; a loss is worse for a family waiting for help.
+            log.warning(
+                "outbox %s: no answer from Telegram within %.0f s, sent again later", item.id, SEND_READ_TIMEOUT
+            )
+            await asyncio.to_thread(self.outbox.failed, item, now)
         except BadRequest as error:  # our message is wrong; retrying the same will not help
             log.error("outbox %s refused by Telegram: %s", item.id, type(error).__name__)
             await asyncio.to_thread(self.outbox.failed, item, now, None, True)
@@ -110,7 +180,7 @@ class OutboxSender:
         return sent
 
     async def run(self) -> None:
-        last_raise = last_purge = float("-inf")
+        last_raise = last_purge = last_forget = float("-inf")  # the first round raises and purges at once
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -122,6 +192,9 @@ class OutboxSender:
                     last_purge = loop.time()
                     done = await asyncio.to_thread(purge, self.outbox.uow, self.retention_days)
                     log.info("retention: %d conversations, %d cases deleted", done.conversations, done.cases)
+                if loop.time() - last_forget >= self.purge_every:
+                    last_forget = loop.time()
+                    await asyncio.to_thread(forget_processed_updates, self.outbox.uow, datetime.now(UTC))
             except Exception:  # the sender must survive a database hiccup; the rows stay queued
                 log.exception("outbox round failed")
             self._wake.clear()

@@ -7,13 +7,18 @@ the bot already depends on it for the webhook server.
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import aiohttp
+from telegram import Update
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
 
 
 class AiohttpRequest(BaseRequest):
@@ -103,3 +108,54 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+def readable_update(item: object) -> bool:
+    """Whether PTB can turn this piece of a getUpdates answer (or a webhook body) into an Update."""
+    try:
+        Update.de_json(item, None)  # type: ignore[arg-type]
+    except Exception:  # whatever PTB raises on a shape it does not know: the update is unreadable
+        return False
+    return True
+
+
+def unreadable_update_logged(item: object) -> None:
+    """One line per unreadable update, with its id and size only: its content is a family's message."""
+    update_id = item.get("update_id") if isinstance(item, dict) else None
+    size = len(json.dumps(item, ensure_ascii=False, default=str).encode())
+    log.warning("update %s cannot be read by the Telegram library (%d bytes), skipped", update_id, size)
+
+
+class PollingRequest(AiohttpRequest):
+    """The getUpdates connection: an update PTB cannot parse is replaced by its bare update_id.
+
+    PTB parses a whole getUpdates batch at once; one update it cannot read fails the batch, the offset is
+    never confirmed, and polling fetches (and logs, with its content) the same batch forever. Here each
+    update is checked on its own; an unreadable one is logged once without content and kept as
+    `{"update_id": n}`, which PTB reads, no handler acts on, and which moves the offset past it."""
+
+    __slots__ = ("_skipped",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._skipped: set[int] = set()
+
+    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(result, list) or all(readable_update(item) for item in result):
+            return data
+        kept: list[Any] = []
+        for item in result:
+            if readable_update(item):
+                kept.append(item)
+                continue
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int):
+                unreadable_update_logged(item)
+                continue  # nothing to confirm it by; Telegram cannot have sent it without an id
+            if update_id not in self._skipped:
+                self._skipped.add(update_id)
+                unreadable_update_logged(item)
+            kept.append({"update_id": update_id})
+        return {**data, "result": kept}

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from aiohttp import web
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.adapters.telegram.application import ALLOWED_UPDATES
 from bot.adapters.telegram.context import BotData
+from bot.adapters.telegram.retries import START_PATIENCE
 from bot.adapters.telegram.webhook import webhook_app
 from bot.settings import Settings
 
@@ -25,11 +27,27 @@ def quiet_http_logs() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def gave_up_starting(error: TelegramError) -> SystemExit:
+    """One clear line for the operator (no token, no content), and exit code 1 for the supervisor."""
+    log.critical(
+        "Telegram beim Start %.0f s lang nicht erreichbar (%s): Ende mit Code 1, bitte neu starten lassen",
+        START_PATIENCE,
+        type(error).__name__,
+    )
+    return SystemExit(1)
+
+
 def run_polling_bot(application: Application) -> None:
-    """Polls until Ctrl-C or SIGTERM; PTB deletes a webhook first (Telegram allows only one of the two)."""
+    """Polls until Ctrl-C or SIGTERM; PTB deletes a webhook first (Telegram allows only one of the two).
+
+    Start-up calls Telegram does not take (5xx, 429, no connection) are retried with backoff by the bot's rate
+    limiter for up to START_PATIENCE; only then does the process end."""
     quiet_http_logs()
     log.info("Telegram-Bot läuft (Polling)")
-    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except (NetworkError, RetryAfter) as error:
+        raise gave_up_starting(error) from error
 
 
 def run_webhook_bot(
@@ -37,7 +55,10 @@ def run_webhook_bot(
 ) -> None:
     """Serves the webhook on WEBHOOK_PORT until Ctrl-C or SIGTERM (plus `routes`, e.g. the /angebote overview)."""
     quiet_http_logs()
-    asyncio.run(serve_webhook(application, settings, host=host, routes=routes))
+    try:
+        asyncio.run(serve_webhook(application, settings, host=host, routes=routes))
+    except (NetworkError, RetryAfter) as error:
+        raise gave_up_starting(error) from error
 
 
 def _stop_on_signals() -> asyncio.Event:
