@@ -13,6 +13,7 @@ Both files are written: <out>.pdf for printing and <out>.png for mails and websi
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import textwrap
@@ -37,11 +38,13 @@ from bot.posters import (
     check_locale,
     check_need,
     deep_link,
+    default_web_base,
     find_district,
     is_translated,
     payload,
     poster_text,
     poster_text_de,
+    web_link,
 )
 
 A4_INCHES = (210 / 25.4, 297 / 25.4)  # 595 x 842 pt in the PDF
@@ -49,9 +52,19 @@ PNG_DPI = 150  # 1240 x 1754 px: sharp enough to print, small enough to mail
 BLUE = "#0b4f8a"
 
 
-def _lines(text: str, width: int) -> str:
-    # matplotlib >= 3.11 shapes Arabic script and orders right-to-left text itself; we only wrap
-    return "\n".join(textwrap.wrap(text, width))
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
+
+
+def _lines(text: str, width: int, rtl: bool = False) -> str:
+    """Wrapped lines; right-to-left lines start with an RLM.
+
+    matplotlib >= 3.11 shapes Arabic script and orders each line with the Unicode bidi algorithm, but every
+    line is its own paragraph whose direction comes from its first strong letter: a wrapped line that starts
+    with "Eglosheim." or "Telegram" was laid out left to right, so the Latin word landed at the wrong end.
+    The mark makes every line of an Arabic or Farsi text right-to-left, whatever word it starts with.
+    """
+    lines = textwrap.wrap(text, width)
+    return "\n".join(RLM + line if rtl else line for line in lines)
 
 
 def _qr_patch(link: str, x: float, y: float, size: float) -> PathPatch:
@@ -78,8 +91,8 @@ def _qr_patch(link: str, x: float, y: float, size: float) -> PathPatch:
     return PathPatch(MplPath(vertices, codes), facecolor="black", edgecolor="none", antialiased=False)
 
 
-def render(link: str, text: PosterText, german: PosterText | None, network_name: str) -> Figure:
-    """The A4 poster: family's language on top, the QR code, the German text below."""
+def render(link: str, text: PosterText, german: PosterText | None, network_name: str, web: str | None = None) -> Figure:
+    """The A4 poster: family's language on top, the QR code, the way in without Telegram, the German text below."""
     figure = plt.figure(figsize=A4_INCHES)
     ax = figure.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 210)
@@ -87,21 +100,46 @@ def render(link: str, text: PosterText, german: PosterText | None, network_name:
     ax.axis("off")
     ax.add_patch(Rectangle((0, 277), 210, 20, color=BLUE))
     ax.text(105, 287, f"Familienlotse · {network_name}", ha="center", va="center", fontsize=16, color="white")
-    ax.text(105, 262, _lines(text.headline, 30), ha="center", va="top", fontsize=24, weight="bold")
-    ax.text(105, 228, _lines(text.body, 58), ha="center", va="top", fontsize=13, linespacing=1.4)
+    rtl = text.rtl
+    headline = _lines(text.headline, 30, rtl)
+    ax.text(105, 266, headline, ha="center", va="top", fontsize=22, weight="bold")
+    # a three-line headline (Farsi) pushes the body down instead of running into it
+    body_top = min(236, 266 - 10.5 * (headline.count("\n") + 1) - 3)
+    ax.text(105, body_top, _lines(text.body, 58, rtl), ha="center", va="top", fontsize=12.5, linespacing=1.4)
     if text.topic:
-        ax.text(105, 196, text.topic, ha="center", va="top", fontsize=14, weight="bold", color=BLUE)
-    ax.add_patch(_qr_patch(link, 55, 92, 100))
-    ax.text(105, 90, link.removeprefix("https://"), ha="center", va="top", fontsize=8, family="DejaVu Sans Mono")
+        ax.text(105, 203, _lines(text.topic, 60, rtl), ha="center", va="top", fontsize=14, weight="bold", color=BLUE)
+    ax.add_patch(_qr_patch(link, 62, 110, 86))
+    ax.text(105, 110, link.removeprefix("https://"), ha="center", va="top", fontsize=7.5, family="DejaVu Sans Mono")
+    # each language's footer on its own line: one mixed line put the Arabic and German sentences in a muddle
+    ax.text(105, 103, _lines(text.footer, 80, rtl), ha="center", va="top", fontsize=10, color="#333333")
+    if web:
+        # the way in without Telegram: the overview needs no app and no account, in every language
+        ax.add_patch(_qr_patch(web, 18, 66, 30))
+        x, align = (190, "right") if rtl else (52, "left")  # right-to-left text starts at the right margin
+        ax.text(x, 92, _lines(text.web, 60, rtl), ha=align, va="top", fontsize=11, weight="bold")
+        ax.text(52, 83, web.removeprefix("https://"), ha="left", va="top", fontsize=9, family="DejaVu Sans Mono")
+        if text.call:
+            ax.text(x, 76, _lines(text.call, 60, rtl), ha=align, va="top", fontsize=11)
     if german is not None:
-        ax.plot([20, 190], [80, 80], color=BLUE, linewidth=1)
-        ax.text(105, 75, _lines(german.headline, 52), ha="center", va="top", fontsize=14, weight="bold")
-        ax.text(105, 58, _lines(german.body, 78), ha="center", va="top", fontsize=10, linespacing=1.35)
+        ax.plot([20, 190], [64, 64], color=BLUE, linewidth=1)
+        ax.text(105, 60, _lines(german.headline, 75), ha="center", va="top", fontsize=12, weight="bold")
+        ax.text(105, 50, _lines(german.body, 82), ha="center", va="top", fontsize=9.5, linespacing=1.35)
         if german.topic:
-            ax.text(105, 34, german.topic, ha="center", va="top", fontsize=11, weight="bold", color=BLUE)
-    footer = text.footer if german is None else f"{text.footer}  ·  {german.footer}"
-    ax.text(105, 12, footer, ha="center", va="center", fontsize=10, color="#333333")
+            ax.text(105, 31, german.topic, ha="center", va="top", fontsize=10.5, weight="bold", color=BLUE)
+        web_de = f"{german.web} {german.call}".strip() if web else ""
+        ax.text(105, 23, _lines(web_de, 90), ha="center", va="top", fontsize=9)
+        ax.text(105, 12, german.footer, ha="center", va="center", fontsize=10, color="#333333")
     return figure
+
+
+def _register(path: Path, source: str, label: str, district: str, code: str, link: str) -> None:
+    """One line per poster in plakate.csv: `report usage --posters plakate.csv` then shows the label."""
+    new = not path.exists()
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        if new:
+            writer.writerow(("quelle", "bezeichnung", "stadtteil", "sprache", "link"))
+        writer.writerow((source, label, district, code, link))
 
 
 def _paths(out: Path) -> tuple[Path, Path]:
@@ -117,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--network", metavar="NAME", help="needed where two networks share a name (Südstadt)")
     p.add_argument("--source", help="what the statistics count as entry (default qr-<district>)")
     p.add_argument("--bot", metavar="NAME", help="the bot's username (default $TELEGRAM_BOT_USERNAME)")
+    p.add_argument(
+        "--web",
+        metavar="URL",
+        help="where the /angebote overview is served (default: the origin of $WEBHOOK_URL); printed as a second "
+        "QR code for families without Telegram",
+    )
+    p.add_argument("--phone", help="the network's Lotsen office phone, printed under the web address")
+    p.add_argument("--label", help="what coordinators call this poster; kept in plakate.csv beside it for the report")
     p.add_argument("--out", required=True, type=Path, metavar="FILE", help="poster file; .pdf and .png are written")
     args = p.parse_args(argv)
     knowledge = load_knowledge() if os.environ.get("KNOWLEDGE_DIR") else bundled_knowledge()  # cached: quick tests
@@ -126,14 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = check_locale(args.lang)
         need = check_need(knowledge, args.need)
         start = payload(knowledge.places, district, code, need, args.source)
+        base = args.web or default_web_base(os.environ.get("WEBHOOK_URL"))
+        web = web_link(base, district.network_id, code) if base else None
     except PosterError as exc:
         raise ScriptError(str(exc)) from exc
     link = deep_link(bot, start)
     network = knowledge.places.network(district.network_id)
-    german = poster_text_de(knowledge, district.name, need)
+    phone = (args.phone or "").strip()
+    german = poster_text_de(knowledge, district.name, need, phone)
     # German families get the German text once; everyone else gets theirs plus German
-    text = german if code == "de" else poster_text(code, district.name, need)
-    figure = render(link, text, None if code == "de" else german, network.name if network else "")
+    text = german if code == "de" else poster_text(code, district.name, need, phone)
+    figure = render(link, text, None if code == "de" else german, network.name if network else "", web)
     pdf, png = _paths(args.out)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(pdf, format="pdf")
@@ -144,7 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Hinweis: der Plakattext ist für '{code}' noch nicht übersetzt — das Plakat zeigt Englisch",
             file=sys.stderr,
         )
+    if web is None:
+        print("Hinweis: ohne --web (oder WEBHOOK_URL) fehlt der Weg ohne Telegram auf dem Plakat", file=sys.stderr)
+    if args.label:
+        _register(pdf.parent / "plakate.csv", start.rsplit("_s-", 1)[1], args.label, district.name, code, link)
     print(link)
+    if web:
+        print(web)
     print(f"Plakat für {district.name} ({code}) geschrieben: {pdf} und {png}")
     return EXIT_OK
 

@@ -31,6 +31,9 @@ class PosterText:
     body: str
     topic: str  # "" without a need
     footer: str
+    web: str = ""  # the line above the web address, for families without Telegram
+    call: str = ""  # "Or call: {phone}", "" without a phone number
+    rtl: bool = False
 
 
 def find_district(places: Places, name: str, network: str | None = None) -> District:
@@ -105,9 +108,26 @@ def deep_link(bot: str, start: str) -> str:
     return f"https://t.me/{bot}?start={start}"
 
 
-def poster_text(code: str, district: str, need: str | None) -> PosterText:
+def web_link(base: str, network_id: str, locale: str) -> str:
+    """The /angebote overview of the poster's network in the family's language: the way in without Telegram."""
+    base = base.rstrip("/").removesuffix("/angebote")
+    if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$", base):
+        raise PosterError(f"--web '{base}' ist keine Web-Adresse wie https://familienlotse.example.org")
+    return f"{base}/angebote/{network_id}" + ("" if locale == "de" else f"?lang={locale}")
+
+
+def default_web_base(webhook_url: str | None) -> str | None:
+    """The bot serves /angebote beside its webhook, so the webhook's origin is the overview's (WEBHOOK_URL)."""
+    match = re.match(r"^(https?://[^/]+)", webhook_url or "")
+    return match.group(1) if match else None
+
+
+def poster_text(code: str, district: str, need: str | None, phone: str = "") -> PosterText:
     """The poster's text in the family's language (through gettext; translators see these msgids)."""
     t = texts(code)
+    # LRMs, not the isolates of t.ltr: matplotlib has no glyph for U+2066/2069 and drew boxes; a strong
+    # left-to-right mark on each side keeps '07141 0000-000' in order inside a right-to-left line
+    number = "\u200e" + phone + "\u200e" if t.rtl else phone
     return PosterText(
         headline=t._("Questions about your family? Help nearby – in your language."),
         body=t._(
@@ -117,10 +137,13 @@ def poster_text(code: str, district: str, need: str | None) -> PosterText:
         ),
         topic=t._("Topic: {need}", need=t._(NEED_LABELS[need])) if need else "",
         footer=t._("You need the Telegram app."),
+        web=t._("No Telegram? All offers in your language on the web:"),
+        call=t._("Or call: {phone}", phone=number) if phone else "",
+        rtl=t.rtl,
     )
 
 
-def poster_text_de(knowledge: Knowledge, district: str, need: str | None) -> PosterText:
+def poster_text_de(knowledge: Knowledge, district: str, need: str | None, phone: str = "") -> PosterText:
     """The fixed German text every poster carries, for the German-speaking neighbours and staff."""
     label = knowledge.need(need).label_de if need and knowledge.need(need) else ""  # type: ignore[union-attr]
     return PosterText(
@@ -131,6 +154,8 @@ def poster_text_de(knowledge: Knowledge, district: str, need: str | None) -> Pos
         ),
         topic=f"Thema: {label}" if label else "",
         footer="Sie brauchen die Telegram-App.",
+        web="Kein Telegram? Alle Angebote in Ihrer Sprache im Internet:",
+        call=f"Oder anrufen: {phone}" if phone else "",
     )
 
 

@@ -8,8 +8,17 @@ Gap definition, per (district, need):
   offers_available  offers valid on the report day with that need that serve the district
                     (offers for the whole network count for every district of their network)
   share_handed_over `handed_over` events / requests (how often a Lotse was asked for)
-  median_minutes    median of `minutes_to_claim` over the `claimed` events (how long families waited)
+  median_minutes    median of `minutes_to_claim` over the `claimed` events (how long families waited),
+                    shown only when it rests on at least MIN_COUNT cases
   score             nothing_found + requests / (1 + offers_available)
+
+Small numbers: a cell with fewer than MIN_COUNT (5) requests is shown as "< 5" and never ranked. Two requests
+are no evidence of a gap, and a council must not plan on them; small counts could also point to one family.
+
+A real gap (what the top findings talk about): at least MIN_COUNT requests, and at least a quarter of the families
+went without a fitting offer. "3 asked, all found something" is not a gap and never a finding; neither is "1 of 8
+found nothing", even where no offer sits in the place (the others were helped by offers nearby). Until the
+follow-up issue records whether a family was really helped, "not served" means the search found nothing fitting.
 
 Why this score: families who found nothing are the gap itself, so they count fully. The second term adds
 demand that the existing offers have to share: with no offer every request counts, with one offer half of
@@ -19,9 +28,11 @@ empty-handed families but plenty of offers, and a cell without requests never is
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -34,6 +45,9 @@ from bot.domain.offers import Offer
 from bot.domain.places import District, Network, Places, fold
 
 REQUEST_OUTCOMES = frozenset({"found", "nothing_fits"})
+MIN_COUNT = 5  # below this a count is shown as "< 5" and a cell is never ranked
+REAL_GAP_SHARE = 0.25  # from this share of empty-handed families on, a cell is a gap
+SMALL = "< 5"
 
 SCORE_EXPLANATION_DE = (
     "Lücken-Wert = Familien, die nichts Passendes fanden + Anfragen ÷ (1 + Zahl der Angebote). "
@@ -41,6 +55,12 @@ SCORE_EXPLANATION_DE = (
     "ohne Angebot zählt jede Anfrage, bei einem Angebot die Hälfte, bei vier ein Fünftel. "
     "So steht eine Lücke mit viel Nachfrage und wenig Angeboten vor einer mit gleich vielen leer ausgegangenen "
     "Familien, aber vielen Angeboten. Ohne Anfragen gibt es keine Lücke."
+)
+SMALL_NUMBERS_DE = (
+    "Felder mit weniger als 5 Anfragen stehen als „< 5“ da und werden nicht gereiht: so wenige Anfragen "
+    "belegen keine Lücke, und kleine Zahlen könnten auf einzelne Familien verweisen. Als Lücke gilt ein Feld "
+    "mit mindestens 5 Anfragen, in dem mindestens ein Viertel der Familien nichts Passendes fand. "
+    "Wartezeiten stehen nur da, wo mindestens 5 Fälle dahinterstehen."
 )
 
 
@@ -74,6 +94,26 @@ class GapCell:
     offers_available: int
     handed_over: int
     median_minutes_to_claim: float | None
+    claims: int = 0  # how many waits the median rests on
+
+    @property
+    def small(self) -> bool:
+        """Too few requests to say anything: shown as '< 5', never ranked."""
+        return self.requests < MIN_COUNT
+
+    @property
+    def share_nothing_found(self) -> float | None:
+        return self.nothing_found / self.requests if self.requests else None
+
+    @property
+    def is_gap(self) -> bool:
+        """A real gap: enough requests, and families went without (see the module docstring)."""
+        return not self.small and self.nothing_found / self.requests >= REAL_GAP_SHARE
+
+    @property
+    def median_shown(self) -> float | None:
+        """The median wait, only where at least MIN_COUNT cases carry it ('Median 2 Minuten' of one case misleads)."""
+        return self.median_minutes_to_claim if self.claims >= MIN_COUNT else None
 
     @property
     def share_handed_over(self) -> float | None:
@@ -194,17 +234,24 @@ def gap_cells(
                         offers_available=len(offers_serving(offers, district, need.id, day)),
                         handed_over=handed[key],
                         median_minutes_to_claim=statistics.median(waits[key]) if waits[key] else None,
+                        claims=len(waits[key]),
                     )
                 )
     return cells
 
 
 def largest_gaps(cells: Iterable[GapCell], count: int = 10) -> list[GapCell]:
-    """The `count` cells with the highest score; ties go to more empty-handed families, then more requests."""
-    with_demand = [c for c in cells if c.requests > 0]
-    return sorted(with_demand, key=lambda c: (-c.score, -c.nothing_found, -c.requests, c.district_name, c.need_id))[
-        :count
-    ]
+    """Up to `count` real gaps by score; ties go to more empty-handed families, then more requests.
+
+    Cells below MIN_COUNT requests and cells where (nearly) everyone found something are never ranked.
+    """
+    gaps = [c for c in cells if c.is_gap]
+    return sorted(gaps, key=lambda c: (-c.score, -c.nothing_found, -c.requests, c.district_name, c.need_id))[:count]
+
+
+def shown_count(n: int) -> str:
+    """A count as a report shows it: '< 5' for 1 to 4 (0 stays 0: nobody asked is a fact worth showing)."""
+    return SMALL if 0 < n < MIN_COUNT else str(n)
 
 
 def _families(n: int) -> str:
@@ -221,23 +268,35 @@ def ambiguous_district_names(places: Places) -> frozenset[str]:
     return frozenset(name for name, n in names.items() if n > 1)
 
 
-def gap_sentence(cell: GapCell, ambiguous: frozenset[str] = frozenset()) -> str:
-    """The gap in plain German.
+def offers_phrase(offers: int) -> str:
+    if offers == 0:
+        return "kein Angebot vor Ort"
+    return "1 Angebot vor Ort" if offers == 1 else f"{offers} Angebote vor Ort"
 
-    'In Eglosheim fragten 42 Familien nach Kita und Betreuung; 30 fanden nichts Passendes. Es gibt dort 1 Angebot.'
+
+def gap_sentence(cell: GapCell, ambiguous: frozenset[str] = frozenset()) -> str:
+    """A real gap in plain German, the numbers in brackets.
+
+    'In Aichwald fand niemand ein passendes Angebot für Lebensmittel (7 Anfragen, kein Angebot vor Ort).'
+    'In Eglosheim fanden 120 von 150 Familien nichts Passendes für Kita und Betreuung (3 Angebote vor Ort).'
     """
-    verb = "fragte" if cell.requests == 1 else "fragten"
-    text = f"In {place_name(cell, ambiguous)} {verb} {_families(cell.requests)} nach {cell.need_label}; "
-    if cell.nothing_found == 0:
-        text += "alle fanden etwas Passendes."
+    place = place_name(cell, ambiguous)
+    if cell.nothing_found >= cell.requests:
+        text = (
+            f"In {place} fand niemand ein passendes Angebot für {cell.need_label} "
+            f"({cell.requests} Anfragen, {offers_phrase(cell.offers_available)})."
+        )
     else:
-        text += f"{cell.nothing_found} {'fand' if cell.nothing_found == 1 else 'fanden'} nichts Passendes."
-    offers = cell.offers_available
-    text += " Es gibt dort " + (
-        "kein Angebot." if offers == 0 else "1 Angebot." if offers == 1 else f"{offers} Angebote."
-    )
-    if cell.median_minutes_to_claim is not None:
-        text += f" Bis ein Lotse übernahm, vergingen im Mittel (Median) {format_minutes(cell.median_minutes_to_claim)}."
+        verb = "fand" if cell.nothing_found == 1 else "fanden"
+        text = (
+            f"In {place} {verb} {cell.nothing_found} von {_families(cell.requests)} nichts Passendes für "
+            f"{cell.need_label} ({offers_phrase(cell.offers_available)})."
+        )
+    if cell.median_shown is not None:
+        text += (
+            f" Bis ein Lotse übernahm, vergingen im Mittel (Median) {format_minutes(cell.median_shown)} "
+            f"({cell.claims} Fälle)."
+        )
     return text
 
 
@@ -276,15 +335,20 @@ def weekly_requests(
 NO_ENTRY = "direkt (ohne Plakat/QR-Code)"
 
 
-def usage_counts(events: Iterable[DemandEvent], language_name: dict[str, str] | None = None) -> list[UsageCount]:
-    """Requests by language, channel and entry point (poster/QR source), most used first in each dimension."""
+def usage_counts(
+    events: Iterable[DemandEvent],
+    language_name: dict[str, str] | None = None,
+    places: Places | None = None,
+    posters: Mapping[str, str] | None = None,
+) -> list[UsageCount]:
+    """Requests by language, channel and entry point (by its poster label), most used first in each dimension."""
     names = language_name or {}
     tallies: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in events:
         values = {
             "Sprache": names.get(event.locale or "", event.locale or "unbekannt"),
             "Kanal": event.channel,
-            "Einstieg": event.entry or NO_ENTRY,
+            "Einstieg": entry_label(event.entry, places, posters) if places else event.entry or NO_ENTRY,
         }
         for dimension, value in values.items():
             tally = tallies[(dimension, value)]
@@ -296,3 +360,128 @@ def usage_counts(events: Iterable[DemandEvent], language_name: dict[str, str] | 
     order = {"Sprache": 0, "Kanal": 1, "Einstieg": 2}
     counts = [UsageCount(d, v, *t) for (d, v), t in tallies.items() if any(t)]
     return sorted(counts, key=lambda u: (order[u.dimension], -u.requests, -u.handed_over, u.value))
+
+
+# --------------------------------------------------------------------------------------------- entry points
+
+
+def entry_label(entry: str | None, places: Places, posters: Mapping[str, str] | None = None) -> str:
+    """What a coordinator calls the poster: its registered label, 'QR-Plakat Eglosheim', or the raw source id.
+
+    The bot's default source is 'qr-<district slug>' (bot.posters.district_slug): the short district id, or the
+    full one where two networks share a name ('qr-we-suedstadt').
+    """
+    if not entry:
+        return NO_ENTRY
+    if posters and entry in posters:
+        return posters[entry]
+    if entry.startswith("qr-"):
+        slug = entry.removeprefix("qr-")
+        ambiguous = ambiguous_district_names(places)
+        for district in places.districts:
+            short = district.id.split("-", 1)[1]
+            if slug in (short, district.id):
+                network = places.network(district.network_id)
+                where = f"{district.name} ({network.name})" if network and district.name in ambiguous else district.name
+                return f"QR-Plakat {where}"
+    return f"Plakat „{entry}“"
+
+
+def read_poster_register(text: str) -> dict[str, str]:
+    """source -> label from the register `python -m admin_scripts.qr --label ...` keeps (plakate.csv, ';')."""
+    labels: dict[str, str] = {}
+    for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"):
+        source, label = (row.get("quelle") or "").strip(), (row.get("bezeichnung") or "").strip()
+        if source and label:
+            labels[source] = label  # a later line wins: the poster was re-labelled
+    return labels
+
+
+# --------------------------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str  # "3. Quartal 2026"
+    first: date
+    last: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def quarter(day: date) -> Period:
+    """The calendar quarter `day` lies in."""
+    index = (day.month - 1) // 3
+    first = date(day.year, 3 * index + 1, 1)
+    after = date(day.year + 1, 1, 1) if index == 3 else date(day.year, 3 * index + 4, 1)
+    return Period(f"{index + 1}. Quartal {day.year}", first, after - timedelta(days=1))
+
+
+def compared_quarters(today: date) -> tuple[Period, Period]:
+    """This quarter up to today, and the whole quarter before it."""
+    current = quarter(today)
+    previous = quarter(current.first - timedelta(days=1))
+    return Period(f"{current.label} (bis {today:%d.%m.})", current.first, today), previous
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """Requests and empty-handed requests of one need (or all: need_id '') in two periods."""
+
+    need_id: str
+    need_label: str
+    now_requests: int
+    now_nothing: int
+    before_requests: int
+    before_nothing: int
+
+    @staticmethod
+    def _share(nothing: int, requests: int) -> float | None:
+        return nothing / requests if requests >= MIN_COUNT else None
+
+    @property
+    def now_share(self) -> float | None:
+        return self._share(self.now_nothing, self.now_requests)
+
+    @property
+    def before_share(self) -> float | None:
+        return self._share(self.before_nothing, self.before_requests)
+
+    @property
+    def change_points(self) -> float | None:
+        """Change of the empty-handed share in percentage points; None where either side has < 5 requests."""
+        if self.now_share is None or self.before_share is None:
+            return None
+        return 100 * (self.now_share - self.before_share)
+
+
+def period_comparison(
+    events: Iterable[DemandEvent], needs: Sequence[Need], current: Period, previous: Period
+) -> list[PeriodRow]:
+    """One row for all requests, then one per need with requests in either period (shares are comparable
+    across periods of different length, counts only per day)."""
+    tallies: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for event in events:
+        if event.outcome not in REQUEST_OUTCOMES:
+            continue
+        which = (
+            "now"
+            if current.first <= event.day <= current.last
+            else ("before" if previous.first <= event.day <= previous.last else None)
+        )
+        if which is None:
+            continue
+        for need in ("", event.need or "?"):
+            tally = tallies[(which, need)]
+            tally[0] += 1
+            tally[1] += event.outcome == "nothing_fits"
+
+    def row(need_id: str, label: str) -> PeriodRow:
+        now, before = tallies.get(("now", need_id), [0, 0]), tallies.get(("before", need_id), [0, 0])
+        return PeriodRow(need_id, label, now[0], now[1], before[0], before[1])
+
+    rows = [row("", "alle Bedarfe")]
+    rows += [row(n.id, n.label_de) for n in needs]
+    return [rows[0], *(r for r in rows[1:] if r.now_requests or r.before_requests)]

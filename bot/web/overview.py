@@ -1,9 +1,12 @@
-"""The offer overview on the web (/angebote): the prevention chain (Präventionskette) as life phases x needs.
+"""The offer overview on the web (/angebote): the prevention chain (Präventionskette) by life phase.
 
-Plain server-rendered HTML: filters are a GET form, so it works without JavaScript, with a keyboard and a
-screen reader, on a phone; the CSS is served from /angebote/static/, nothing comes from a CDN. No map: map
-tiles would need an external server. Offers come from the database (OfferRepository); `?lang=xx` shows an
-offer's title and summary in that language where the data has a translation.
+Phone first: the life phases are a vertical list, each with its offers as cards (every offer once per phase it
+serves, placed by its age range); the phases x needs matrix is shown on wide screens only, as counts that link to
+the offers. The whole page speaks the chosen language (`?lang=ar`: labels through gettext, right to left for
+ar/fa), offer texts where the data has a translation. `/angebote/weimar` (or `?network=weimar`) shows one network.
+
+Plain server-rendered HTML: filters are a GET form, so it works without JavaScript, with a keyboard and a screen
+reader; the CSS is served from /angebote/static/, nothing comes from a CDN. No map: tiles need an external server.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.bootstrap import App
-from bot.domain.offers import Access, Cost, Offer
-from bot.domain.places import Places
-from bot.i18n import is_rtl, texts
+from bot.conversation.flow import NEED_LABELS
+from bot.domain.offers import Access, Cost, Offer, safe_url
+from bot.domain.places import Network, Places
+from bot.i18n import N_, SUPPORTED, Texts, is_rtl, native_name, texts
 from bot.services.offers import OfferRepository
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -31,76 +35,103 @@ APP_KEY = web.AppKey("familienlotse_app", App)
 @dataclass(frozen=True, slots=True)
 class Phase:
     id: str
-    label: str
+    label: str  # English msgid, translated when rendered
     start_months: int | None  # None: pregnancy
-    end_months: int | None  # exclusive
+    end_months: int | None  # exclusive; None: open end
 
 
 # The life phases of the prevention chain, as the networks describe it (Schwangerschaft bis Übergang Beruf).
 PHASES: tuple[Phase, ...] = (
-    Phase("schwangerschaft", "Schwangerschaft und Geburt", None, None),
-    Phase("0-3", "0–3 Jahre", 0, 36),
-    Phase("3-6", "3–6 Jahre", 36, 72),
-    Phase("grundschule", "Grundschule (6–10 Jahre)", 72, 120),
-    Phase("10plus", "10 Jahre und älter", 120, None),
+    Phase("schwangerschaft", N_("Pregnancy and birth"), None, None),
+    Phase("0-3", N_("0–3 years"), 0, 36),
+    Phase("3-6", N_("3–6 years"), 36, 72),
+    Phase("grundschule", N_("Primary school (6–10 years)"), 72, 120),
+    Phase("10-14", N_("10–14 years"), 120, 180),
+    Phase("15-18", N_("15–18 years and school to work"), 180, None),
 )
+PHASE_IDS = frozenset(p.id for p in PHASES)
 
-COST_DE = {Cost.FREE: "kostenlos", Cost.REDUCED: "ermäßigt / geringer Beitrag", Cost.PAID: "kostenpflichtig"}
-ACCESS_DE = {
-    Access.WALK_IN: "ohne Termin, einfach kommen",
-    Access.APPOINTMENT: "mit Termin",
-    Access.REFERRAL: "nur mit Vermittlung (z. B. durch Beratungsstelle oder Jobcenter)",
+COST = {Cost.FREE: N_("free of charge"), Cost.REDUCED: N_("reduced / small fee"), Cost.PAID: N_("with costs")}
+ACCESS = {
+    Access.WALK_IN: N_("walk in, no appointment"),
+    Access.APPOINTMENT: N_("by appointment"),
+    Access.REFERRAL: N_("only by referral (e.g. from a counselling service or the Jobcenter)"),
 }
-WEEKDAYS_LONG_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+NETWORKS_LINE = "Präventionsnetzwerke gegen Kinderarmut"  # the networks' own German name, in every language
 
 
 def phases_of(offer: Offer) -> tuple[str, ...]:
-    """The phases an offer belongs to: pregnancy if it is for pregnant women, every age phase its range touches."""
+    """The phases an offer belongs to: pregnancy if it is for pregnant women, and every age phase it really serves.
+
+    The upper age counts up to the next birthday-month (36 = until the third birthday's month). An offer belongs
+    to a phase when it covers at least a year of it (or all of itself, for offers shorter than a year): so
+    "ab Geburt bis 6 Jahre" (0–78 months) is 0–3 and 3–6, not primary school, although a six-year-old may start
+    school.
+    """
     found: list[str] = []
+    low, high = offer.age_min_months, offer.age_max_months + 1
     for phase in PHASES:
         if phase.start_months is None:
             if offer.pregnancy:
                 found.append(phase.id)
-        # strictly above the start: an upper age of 36 months means 'until the third birthday', not '3–6 years'
-        elif offer.age_min_months < (phase.end_months or 10_000) and (
-            offer.age_max_months > phase.start_months or offer.age_max_months == offer.age_min_months
-        ):
+            continue
+        overlap = min(high, phase.end_months or 10_000) - max(low, phase.start_months)
+        if overlap > 0 and overlap >= min(12, high - low):
             found.append(phase.id)
     return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
+    network: str = ""
     district: str = ""
     need: str = ""
+    phase: str = ""
     language: str = ""
     cost: str = ""
-    lang: str = "de"  # language of the offer texts
+    lang: str = "de"  # language of the page and, where translated, of the offer texts
 
     @classmethod
     def from_query(
-        cls, query: Mapping[str, str], places: Places, need_ids: Iterable[str], langs: Iterable[str]
+        cls, query: Mapping[str, str], places: Places, need_ids: Iterable[str], network: str = ""
     ) -> Filters:
         """Unknown values are ignored (a stale bookmark still shows offers), never echoed unescaped."""
-        district = query.get("district", "")
-        need = query.get("need", "")
-        cost = query.get("cost", "")
+        network = network or query.get("network", "")
+        network = network if places.network(network) else ""
+        district = places.district(query.get("district", ""))
+        if district and network and district.network_id != network:
+            district = None  # a district of another network: the network in the path wins
         lang = query.get("lang", "de")
         return cls(
-            district=district if places.district(district) else "",
-            need=need if need in set(need_ids) else "",
+            network=network or (district.network_id if district else ""),
+            district=district.id if district else "",
+            need=query.get("need", "") if query.get("need", "") in set(need_ids) else "",
+            phase=query.get("phase", "") if query.get("phase", "") in PHASE_IDS else "",
             language=query.get("language", "") if query.get("language", "").isalpha() else "",
-            cost=cost if cost in {c.value for c in Cost} else "",
-            lang=lang if lang in set(langs) else "de",
+            cost=query.get("cost", "") if query.get("cost", "") in {c.value for c in Cost} else "",
+            lang=lang if lang in SUPPORTED else "de",
         )
 
     def query(self, **changes: str) -> str:
-        values = {"district": self.district, "need": self.need, "language": self.language, "cost": self.cost}
+        values = {
+            "district": self.district,
+            "need": self.need,
+            "phase": self.phase,
+            "language": self.language,
+            "cost": self.cost,
+        }
         values |= {"lang": self.lang} if self.lang != "de" else {}
         values |= changes
-        return urlencode({k: v for k, v in values.items() if v})
+        text = urlencode({k: v for k, v in values.items() if v})
+        return f"?{text}" if text else ""
+
+    @property
+    def base(self) -> str:
+        return f"/angebote/{self.network}" if self.network else "/angebote"
 
     def matches(self, offer: Offer, places: Places) -> bool:
+        if self.network and offer.network != self.network:
+            return False
         if self.district:
             district = places.district(self.district)
             if district is None or not (
@@ -122,192 +153,238 @@ def e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _language_names(codes: Iterable[str]) -> dict[str, str]:
-    german = texts("de")
-    return {c: "Einfache Sprache" if c == "de@simple" else german.language_name(c) for c in codes}
+def _lang_attrs(code: str) -> str:
+    return f' lang="{e(code.split("@")[0])}" dir="{"rtl" if is_rtl(code) else "ltr"}"'
 
 
-def _page(title: str, body: str, *, example: bool) -> str:
+def _de(text: str, t: Texts) -> str:
+    """German data (provider, address, district) inside a page of another language: marked and isolated."""
+    return e(text) if t.code.startswith("de") else f'<bdi lang="de">{e(text)}</bdi>'
+
+
+def _ltr(text: str) -> str:
+    """Phone numbers, e-mail and web addresses read left to right on every page."""
+    return f'<bdi dir="ltr">{e(text)}</bdi>'
+
+
+def need_label(need_id: str, t: Texts, app: App) -> str:
+    """Coordinators' German label on German pages; the bot's translated button label elsewhere."""
+    if t.code == "de":
+        need = app.knowledge.need(need_id)
+        return need.label_de if need else need_id
+    return t._(NEED_LABELS[need_id]) if need_id in NEED_LABELS else need_id
+
+
+def _page(t: Texts, title: str, body: str, *, example: bool, networks: Sequence[Network]) -> str:
     notice = (
-        '<p class="beispiel" role="note"><strong>Beispieldaten:</strong> Diese Angebote sind erfunden, '
-        "um den Familienlotsen zu zeigen. Kontakte und Zeiten stimmen nicht.</p>"
+        f'<p class="beispiel" role="note">{e(t._("Example data: these offers are invented to show the Familienlotse. Contacts and times are not real."))}</p>'  # noqa: E501
         if example
         else ""
     )
+    home = "/angebote" + (f"?lang={e(t.code)}" if t.code != "de" else "")
     return (
-        '<!DOCTYPE html>\n<html lang="de"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html{_lang_attrs(t.code)}><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{e(title)} – Familienlotse</title><link rel="stylesheet" href="/angebote/static/overview.css">'
-        '</head><body><a class="skip" href="#inhalt">Zum Inhalt springen</a>'
-        '<header><p class="marke"><a href="/angebote">Familienlotse</a> · Angebote für Familien</p></header>'
+        f'</head><body><a class="skip" href="#inhalt">{e(t._("Skip to content"))}</a>'
+        f'<header><p class="marke"><a href="{home}">Familienlotse</a> · {e(t._("Offers for families"))}</p></header>'
         f'<main id="inhalt">{notice}{body}</main>'
-        "<footer><p>Präventionsnetzwerke gegen Kinderarmut · Stadt Ludwigsburg · Landkreis Esslingen · "
-        "Stadt Weimar</p></footer></body></html>\n"
+        f'<footer><p><span lang="de">{NETWORKS_LINE} · '
+        + " · ".join(e(n.name) for n in networks)
+        + "</span></p></footer></body></html>\n"
     )
 
 
 def _text(offer: Offer, lang: str) -> tuple[str, str, str]:
     """Title, summary and the language they are really in (German where no translation exists)."""
     translated = offer.text_in(lang)
-    if translated is None or lang == "de":
+    if translated is None or lang.startswith("de"):
         return offer.title, offer.description, "de"
     return translated.title, translated.summary, lang
 
 
-def _lang_attrs(code: str) -> str:
-    return f' lang="{e(code.split("@")[0])}"' + (' dir="rtl"' if is_rtl(code) else "")
-
-
-def _select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: str, groups: bool = False) -> str:
+def _select(
+    name: str, label: str, options: Sequence[tuple[str, str]], chosen: str, t: Texts, *, any_option: bool = True
+) -> str:
     def option(value: str, text: str) -> str:
         return f'<option value="{e(value)}"{" selected" if value == chosen else ""}>{e(text)}</option>'
 
-    inner = option("", "alle")
-    if groups:  # (group label, "") marks the start of an optgroup
-        opened = False
-        for value, text in options:
-            if not value:
-                inner += ("</optgroup>" if opened else "") + f'<optgroup label="{e(text)}">'
-                opened = True
-            else:
-                inner += option(value, text)
-        inner += "</optgroup>" if opened else ""
-    else:
-        inner += "".join(option(v, t) for v, t in options)
+    inner = (option("", t._("all")) if any_option else "") + "".join(option(v, x) for v, x in options)
     return (
         f'<div class="feld"><label for="f-{name}">{e(label)}</label>'
         f'<select id="f-{name}" name="{name}">{inner}</select></div>'
     )
 
 
-def _age(offer: Offer) -> str:
-    def years(months: int) -> str:
-        return f"{months} Monate" if months < 24 and months % 12 else f"{months // 12} Jahre"
+def age_text(offer: Offer, t: Texts) -> str:
+    """'ab Geburt bis 6 Jahre', '12 bis 18 Jahre', '6 bis 18 Monate' — whole years where the data has them."""
+    low, high = offer.age_min_months, offer.age_max_months
+    if low % 12 == 0 and (high % 12 == 0 or high >= 24):
+        values = {"start": low // 12, "end": high // 12}
+        text = t._("from birth to {end} years", **values) if low == 0 else t._("{start} to {end} years", **values)
+    else:
+        values = {"start": low, "end": high}
+        text = t._("from birth to {end} months", **values) if low == 0 else t._("{start} to {end} months", **values)
+    return (t._("pregnant women") + "; " if offer.pregnancy else "") + text
 
-    text = f"{years(offer.age_min_months)} bis {years(offer.age_max_months)}".replace("0 Jahre bis", "ab Geburt bis")
-    return ("Schwangere; " if offer.pregnancy else "") + text
+
+def _count(t: Texts, n: int) -> str:
+    return t.n_("{count} offer found.", "{count} offers found.", n)
 
 
-def render_index(app: App, offers: Sequence[Offer], filters: Filters, langs: Sequence[str]) -> str:
+def render_index(app: App, offers: Sequence[Offer], filters: Filters) -> str:
     knowledge = app.knowledge
     places = knowledge.places
+    t = texts(filters.lang)
     shown = [o for o in offers if filters.matches(o, places)]
-    need_labels = {n.id: n.label_de for n in knowledge.needs}
-    names = _language_names(sorted({la for o in offers for la in o.languages} | set(langs)))
+    networks = [places.network(filters.network)] if filters.network else list(places.networks)
+    networks_shown = [n for n in networks if n is not None]
+    labels = {n.id: need_label(n.id, t, app) for n in knowledge.needs}
 
-    districts: list[tuple[str, str]] = []
-    for network in places.networks:
-        districts.append(("", network.name))
-        districts += [(d.id, d.name) for d in network.districts]
-    offer_languages = sorted({la for o in offers for la in o.languages}, key=lambda c: (c != "de", names[c]))
+    districts = [(d.id, d.name) for n in networks_shown for d in n.districts]
+    offer_languages = sorted({la for o in offers for la in o.languages}, key=lambda c: (c != "de", c))
+    phases = [p for p in PHASES if not filters.phase or p.id == filters.phase]
     form = (
-        '<form method="get" action="/angebote" class="filter" aria-labelledby="filter-titel">'
-        '<h2 id="filter-titel">Angebote filtern</h2><div class="felder">'
-        + _select("district", "Stadtteil oder Ort", districts, filters.district, groups=True)
-        + _select("need", "Bedarf", [(n.id, n.label_de) for n in knowledge.needs], filters.need)
-        + _select("language", "Angebot auch auf", [(c, names[c]) for c in offer_languages], filters.language)
-        + _select("cost", "Kosten", [(c.value, COST_DE[c]) for c in Cost], filters.cost)
-        + '<div class="feld"><label for="f-lang">Sprache der Angebotstexte</label>'
-        '<select id="f-lang" name="lang">'
-        + "".join(
-            f'<option value="{e(c)}"{" selected" if c == filters.lang else ""}>{e(names.get(c, c))}</option>'
-            for c in langs
+        # a <details>: on a phone the phases come first; open when a filter is set, so the choice stays visible
+        f'<details class="filter"{" open" if filters != Filters(network=filters.network, lang=filters.lang) else ""}>'
+        f'<summary><h2 id="filter-titel">{e(t._("Filter offers"))}</h2></summary>'
+        '<form method="get" action="/angebote" aria-labelledby="filter-titel"><div class="felder">'
+        + _select(
+            "lang",
+            t._("Language of the page"),
+            [(c, native_name(c)) for c in SUPPORTED],
+            filters.lang,
+            t,
+            any_option=False,
         )
-        + "</select></div></div>"
-        '<div class="knoepfe"><button type="submit">Anzeigen</button> '
-        '<a href="/angebote">Alle Filter zurücksetzen</a></div></form>'
+        + _select("network", t._("Network"), [(n.id, n.name) for n in places.networks], filters.network, t)
+        + _select("district", t._("District or town"), districts, filters.district, t)
+        + _select("need", t._("Need"), [(n.id, labels[n.id]) for n in knowledge.needs], filters.need, t)
+        + _select("phase", t._("Life phase"), [(p.id, t._(p.label)) for p in PHASES], filters.phase, t)
+        + _select("language", t._("Offer also in"), [(c, native_name(c)) for c in offer_languages], filters.language, t)
+        + _select("cost", t._("Costs"), [(c.value, t._(COST[c])) for c in Cost], filters.cost, t)
+        + f'</div><div class="knoepfe"><button type="submit">{e(t._("Show"))}</button> '
+        f'<a href="{filters.base}{Filters(lang=filters.lang).query()}">{e(t._("Reset all filters"))}</a></div>'
+        "</form></details>"
     )
+    if filters.network:
+        others = " · ".join(
+            f'<a href="/angebote/{e(n.id)}{filters.query(district="")}">{_de(n.name, t)}</a>'
+            for n in places.networks
+            if n.id != filters.network
+        )
+        all_link = f'<a href="/angebote{filters.query(district="")}">{e(t._("all networks"))}</a>'
+        form += f'<p class="netze">{e(t._("Other networks:"))} {others} · {all_link}</p>'
 
-    by_cell: dict[tuple[str, str], list[Offer]] = {}
+    by_phase: dict[str, list[Offer]] = {p.id: [] for p in PHASES}
     for offer in shown:
-        for need in offer.needs:
-            for phase in phases_of(offer):
-                by_cell.setdefault((need, phase), []).append(offer)
-    rows_needs = [n for n in knowledge.needs if not filters.need or n.id == filters.need]
-    detail_query = f"?lang={e(filters.lang)}" if filters.lang != "de" else ""
+        for phase_id in phases_of(offer):
+            by_phase[phase_id].append(offer)  # once per phase, whatever the number of its needs
 
     def link(o: Offer) -> str:
         title, _, text_lang = _text(o, filters.lang)
-        return f'<a href="/angebote/{e(o.external_id)}{detail_query}"{_lang_attrs(text_lang)}>{e(title)}</a>'
+        query = f"?lang={e(filters.lang)}" if filters.lang != "de" else ""
+        return f'<a href="/angebote/{e(o.external_id)}{query}"{_lang_attrs(text_lang)}>{e(title)}</a>'
 
-    def cell(need: str, phase: Phase) -> str:
-        items = by_cell.get((need, phase.id), [])
-        if not items:
-            return '<td class="leer"><span aria-hidden="true">–</span><span class="sr">kein Angebot</span></td>'
-        links = "".join(f"<li>{link(o)}</li>" for o in items)
-        return f"<td><ul>{links}</ul></td>"
+    def card(o: Offer) -> str:
+        needs = t.join([labels.get(n, n) for n in o.needs])
+        badge = f' · <span class="marke-bsp">{e(t._("Example"))}</span>' if o.example else ""
+        return (
+            f'<li class="karte"><h3>{link(o)}</h3><p>{_de(o.organization, t)}</p>'
+            f'<p class="meta">{e(needs)} · {e(age_text(o, t))} · {e(t._(COST[o.cost]))}{badge}</p></li>'
+        )
 
-    table = (
-        '<h2 id="kette-titel">Präventionskette: Angebote nach Lebensphase und Bedarf</h2>'
-        '<div class="tabelle" role="region" aria-labelledby="kette-titel" tabindex="0">'
-        '<table id="kette"><caption>Zeilen: Bedarfe; Spalten: Lebensphasen. '
-        "Ein Angebot für mehrere Phasen steht in jeder davon.</caption>"
-        '<thead><tr><th scope="col">Bedarf</th>'
-        + "".join(f'<th scope="col" data-phase="{p.id}">{e(p.label)}</th>' for p in PHASES)
+    def matrix_cell(need: str, phase: Phase) -> str:
+        n = sum(1 for o in by_phase[phase.id] if need in o.needs)
+        if not n:
+            return f'<td class="leer"><span aria-hidden="true">–</span><span class="sr">{e(_count(t, 0))}</span></td>'
+        href = f"{filters.base}{filters.query(need=need, phase=phase.id)}#phase-{phase.id}"
+        return f'<td class="num"><a href="{href}" aria-label="{e(_count(t, n))}">{n}</a></td>'
+
+    rows_needs = [n for n in knowledge.needs if not filters.need or n.id == filters.need]
+    matrix = (
+        '<section class="matrix" aria-labelledby="kette-titel">'
+        f'<h2 id="kette-titel">{e(t._("Overview: life phases and needs"))}</h2>'
+        f'<table id="kette"><caption>{e(t._("Rows: needs; columns: life phases. Each number leads to the offers."))}'
+        f'</caption><thead><tr><th scope="col">{e(t._("Need"))}</th>'
+        + "".join(f'<th scope="col" data-phase="{p.id}">{e(t._(p.label))}</th>' for p in PHASES)
         + "</tr></thead><tbody>"
         + "".join(
-            f'<tr data-need="{n.id}"><th scope="row">{e(n.label_de)}</th>'
-            + "".join(cell(n.id, p) for p in PHASES)
+            f'<tr data-need="{n.id}"><th scope="row">{e(labels[n.id])}</th>'
+            + "".join(matrix_cell(n.id, p) for p in PHASES)
             + "</tr>"
             for n in rows_needs
         )
-        + "</tbody></table></div>"
+        + "</tbody></table></section>"
     )
-
-    def card(o: Offer) -> str:
-        needs = ", ".join(need_labels.get(n, n) for n in o.needs)
-        badge = ' · <span class="marke-bsp">Beispiel</span>' if o.example else ""
-        return (
-            f'<li class="karte"><h3>{link(o)}</h3><p>{e(o.organization)}</p>'
-            f'<p class="meta">{e(needs)} · {e(_age(o))} · {e(COST_DE[o.cost])}{badge}</p></li>'
+    sections = []
+    for phase in phases:
+        items = by_phase[phase.id]
+        cards = (
+            f'<ul class="karten">{"".join(card(o) for o in items)}</ul>'
+            if items
+            else f'<p class="leer">{e(t._("No offer in this phase for these filters."))}</p>'
         )
-
-    cards = "".join(card(o) for o in shown)
-    count = "1 Angebot" if len(shown) == 1 else f"{len(shown)} Angebote"
+        sections.append(
+            f'<section class="phase" id="phase-{phase.id}" aria-labelledby="h-{phase.id}">'
+            f'<h2 id="h-{phase.id}">{e(t._(phase.label))} <span class="anzahl">({len(items)})</span></h2>'
+            f"{cards}</section>"
+        )
+    where = f" – {_de(networks_shown[0].name, t)}" if filters.network and networks_shown else ""
     body = (
-        "<h1>Angebote für Familien – die Präventionskette</h1>"
-        "<p>Von der Schwangerschaft bis ins Jugendalter: Beratung, Betreuung und Hilfe in Ihrer Nähe.</p>"
+        f"<h1>{e(t._('Offers for families – the prevention chain'))}{where}</h1>"
+        f"<p>{e(t._('From pregnancy to the start of working life: advice, childcare and help near you.'))}</p>"
         + form
-        + f'<p id="treffer" role="status">{count} gefunden.</p>'
-        + table
-        + '<h2 id="liste-titel">Alle gefundenen Angebote</h2>'
-        + f'<ul class="karten" aria-labelledby="liste-titel">{cards}</ul>'
+        + f'<p id="treffer" role="status">{e(_count(t, len(shown)))}</p>'
+        + matrix
+        + '<div class="phasen">'
+        + "".join(sections)
+        + "</div>"
     )
-    return _page("Angebote für Familien", body, example=any(o.example for o in shown))
+    return _page(t, t._("Offers for families"), body, example=any(o.example for o in shown), networks=networks_shown)
+
+
+def _website(url: str) -> str:
+    """The offer's website: a link only where bot.domain.offers.safe_url allows it (never javascript:), else text."""
+    href = safe_url(url)
+    return f'<a href="{e(href)}" rel="noopener">{_ltr(url)}</a>' if href else _ltr(url)
 
 
 def render_detail(app: App, offer: Offer, lang: str) -> str:
     places = app.knowledge.places
+    t = texts(lang)
     title, summary, text_lang = _text(offer, lang)
-    need_labels = {n.id: n.label_de for n in app.knowledge.needs}
-    names = _language_names(offer.languages)
+    network = places.network(offer.network)
     if offer.serves_whole_network:
-        network = places.network(offer.network)
-        served = f"ganz {network.name}" if network else "das ganze Netzwerk"
+        served = t._("all of {network}", network=network.name) if network else "–"
     else:
         served = ", ".join(d.name for d in (places.district(i) for i in offer.districts_served) if d)
-    phases = ", ".join(p.label for p in PHASES if p.id in phases_of(offer))
+    phases = t.join([t._(p.label) for p in PHASES if p.id in phases_of(offer)])
+    cost = e(t._(COST[offer.cost])) + (f" – {_de(offer.cost_note, t)}" if offer.cost_note else "")
     facts = [
-        ("Träger", e(offer.organization)),
-        ("Bedarfe", e(", ".join(need_labels.get(n, n) for n in offer.needs))),
-        ("Für", e(_age(offer))),
-        ("Lebensphasen", e(phases)),
-        ("Kosten", e(COST_DE[offer.cost] + (f" – {offer.cost_note}" if offer.cost_note else ""))),
-        ("Zugang", e(ACCESS_DE[offer.access])),
-        ("Sprachen", e(", ".join(names[la] for la in offer.languages))),
-        ("Für Stadtteile", e(served)),
-        ("Barrierefrei", "ja" if offer.step_free else "nicht angegeben"),
-        ("Kinderbetreuung", "ja" if offer.childcare else "nein"),
+        (t._("Provider"), _de(offer.organization, t)),
+        (t._("Needs"), e(t.join([need_label(n, t, app) for n in offer.needs]))),
+        (t._("For"), e(age_text(offer, t))),
+        (t._("Life phases"), e(phases)),
+        (t._("Costs"), cost),
+        (t._("Access"), e(t._(ACCESS[offer.access]))),
+        (
+            t._("Languages"),
+            t.join([f"<bdi>{e(native_name(la) if la in SUPPORTED else la)}</bdi>" for la in offer.languages]),
+        ),
+        (t._("For districts"), _de(served, t) if not offer.serves_whole_network else e(served)),
+        (t._("Step-free"), e(t._("yes") if offer.step_free else t._("not stated"))),
+        (t._("Childcare"), e(t._("yes") if offer.childcare else t._("no"))),
     ]
     contact = []
     if offer.address:
-        contact.append(("Adresse", e(offer.address)))
+        contact.append((t._("Address"), _de(offer.address, t)))
     if offer.phone:
-        contact.append(("Telefon", f'<a href="tel:{e(offer.phone.replace(" ", ""))}">{e(offer.phone)}</a>'))
+        contact.append((t._("Phone"), f'<a href="tel:{e(offer.phone.replace(" ", ""))}">{_ltr(offer.phone)}</a>'))
     if offer.email:
-        contact.append(("E-Mail", f'<a href="mailto:{e(offer.email)}">{e(offer.email)}</a>'))
+        contact.append((t._("E-mail"), f'<a href="mailto:{e(offer.email)}">{_ltr(offer.email)}</a>'))
     if offer.website:
-        contact.append(("Website", f'<a href="{e(offer.website)}" rel="noopener">{e(offer.website)}</a>'))
+        contact.append((t._("Website"), _website(offer.website)))
 
     def dl(items: Sequence[tuple[str, str]]) -> str:
         return "<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
@@ -315,34 +392,42 @@ def render_detail(app: App, offer: Offer, lang: str) -> str:
     if offer.opening_hours:
         days: dict[int, list[str]] = {}
         for slot in offer.opening_hours:  # one row per weekday, several time spans side by side
-            days.setdefault(slot.weekday, []).append(f"{slot.opens:%H:%M}–{slot.closes:%H:%M} Uhr")
+            days.setdefault(slot.weekday, []).append(f"{t.time(slot.opens)}–{t.time(slot.closes)}")
         hours = (
-            '<table class="zeiten"><caption>Öffnungszeiten</caption><thead><tr><th scope="col">Tag</th>'
-            '<th scope="col">Uhrzeit</th></tr></thead><tbody>'
+            f'<table class="zeiten"><caption>{e(t._("Opening hours"))}</caption><thead><tr>'
+            f'<th scope="col">{e(t._("Day"))}</th><th scope="col">{e(t._("Time"))}</th></tr></thead><tbody>'
             + "".join(
-                f'<tr><th scope="row">{WEEKDAYS_LONG_DE[day]}</th><td>{", ".join(spans)}</td></tr>'
+                f'<tr><th scope="row">{e(t.weekday(day, "wide"))}</th><td>{e(t.join(spans))}</td></tr>'
                 for day, spans in sorted(days.items())
             )
             + "</tbody></table>"
         )
     else:
-        hours = "<p>Keine festen Öffnungszeiten angegeben – bitte anrufen oder schreiben.</p>"
-    back = "/angebote" + (f"?lang={e(lang)}" if lang != "de" else "")
-    verified = f"<p>Zuletzt geprüft: {offer.last_verified:%d.%m.%Y}.</p>" if offer.last_verified else ""
-    body = (
-        f'<p><a href="{back}">← Zurück zur Übersicht</a></p>'
-        f"<article><h1{_lang_attrs(text_lang)}>{e(title)}</h1>"
-        + (
-            f'<p class="bsp"><span class="marke-bsp">Beispiel</span> Quelle: {e(offer.source)}</p>'
-            if offer.example
-            else ""
-        )
-        + f"<p{_lang_attrs(text_lang)}>{e(summary)}</p>"
-        + ("" if text_lang == lang else '<p class="hinweis">Diesen Text gibt es nur auf Deutsch.</p>')
-        + f"<h2>Das Wichtigste</h2>{dl(facts)}<h2>Öffnungszeiten</h2>{hours}<h2>Kontakt</h2>{dl(contact)}{verified}"
-        "</article>"
+        hours = f"<p>{e(t._('No fixed opening hours – please call or write.'))}</p>"
+    back = f"/angebote/{offer.network}" + (f"?lang={e(lang)}" if lang != "de" else "")
+    verified = (
+        f"<p>{e(t._('Last checked: {date}', date=t.date(offer.last_verified)))}</p>" if offer.last_verified else ""
     )
-    return _page(title, body, example=offer.example)
+    example = (
+        f'<p class="bsp"><span class="marke-bsp">{e(t._("Example"))}</span> '
+        f"{e(t._('Source:'))} {_de(offer.source, t)}</p>"
+        if offer.example
+        else ""
+    )
+    body = (
+        f'<p><a href="{back}">{e(t._("Back to the overview"))}</a></p>'
+        f"<article><h1{_lang_attrs(text_lang)}>{e(title)}</h1>"
+        + example
+        + f"<p{_lang_attrs(text_lang)}>{e(summary)}</p>"
+        + (
+            ""
+            if text_lang == lang or lang.startswith("de")
+            else f'<p class="hinweis">{e(t._("This text exists only in German."))}</p>'
+        )
+        + f"<h2>{e(t._('The essentials'))}</h2>{dl(facts)}<h2>{e(t._('Opening hours'))}</h2>{hours}"
+        f"<h2>{e(t._('Contact'))}</h2>{dl(contact)}{verified}</article>"
+    )
+    return _page(t, title, body, example=offer.example, networks=[network] if network else [])
 
 
 # ------------------------------------------------------------------------------------------ web app
@@ -354,33 +439,40 @@ def _offers(app: App) -> list[Offer]:
         return [o for o in OfferRepository(session).all() if o.is_valid_on(today)]
 
 
-def _display_languages(offers: Iterable[Offer]) -> list[str]:
-    """German plus every language some offer has a translation in."""
-    return ["de", *sorted({code for o in offers for code in o.translations if code != "de"})]
-
-
 async def index(request: web.Request) -> web.Response:
+    return await _index(request, "")
+
+
+async def _index(request: web.Request, network: str) -> web.Response:
     app = request.app[APP_KEY]
     offers = await asyncio.to_thread(_offers, app)  # the database call must not block the event loop
-    langs = _display_languages(offers)
-    filters = Filters.from_query(request.query, app.knowledge.places, (n.id for n in app.knowledge.needs), langs)
-    return web.Response(text=render_index(app, offers, filters, langs), content_type="text/html")
+    filters = Filters.from_query(request.query, app.knowledge.places, (n.id for n in app.knowledge.needs), network)
+    return web.Response(text=render_index(app, offers, filters), content_type="text/html")
 
 
 async def detail(request: web.Request) -> web.Response:
+    """/angebote/<external_id>, or /angebote/<network> for one network's chain."""
     app = request.app[APP_KEY]
+    key = request.match_info["external_id"]
+    if app.knowledge.places.network(key):
+        return await _index(request, key)
     offers = await asyncio.to_thread(_offers, app)
-    offer = next((o for o in offers if o.external_id == request.match_info["external_id"]), None)
-    if offer is None:
-        body = '<h1>Angebot nicht gefunden</h1><p><a href="/angebote">Zur Übersicht aller Angebote</a></p>'
-        return web.Response(text=_page("Nicht gefunden", body, example=False), content_type="text/html", status=404)
     lang = request.query.get("lang", "de")
-    lang = lang if lang in _display_languages(offers) else "de"
+    lang = lang if lang in SUPPORTED else "de"
+    offer = next((o for o in offers if o.external_id == key), None)
+    if offer is None:
+        t = texts(lang)
+        body = (
+            f"<h1>{e(t._('Offer not found'))}</h1>"
+            f'<p><a href="/angebote">{e(t._("To the overview of all offers"))}</a></p>'
+        )
+        page = _page(t, t._("Offer not found"), body, example=False, networks=app.knowledge.places.networks)
+        return web.Response(text=page, content_type="text/html", status=404)
     return web.Response(text=render_detail(app, offer, lang), content_type="text/html")
 
 
 def add_overview_routes(web_app: web.Application, app: App) -> None:
-    """Add /angebote, /angebote/<external_id> and /angebote/static/ to an existing aiohttp app (the bot's)."""
+    """Add /angebote, /angebote/<external_id or network> and /angebote/static/ to an aiohttp app (the bot's)."""
     web_app[APP_KEY] = app
     web_app.router.add_get("/angebote", index)
     web_app.router.add_static("/angebote/static/", STATIC_DIR)  # before the detail route: 'static' is no offer

@@ -111,26 +111,58 @@ def get(url: str) -> tuple[int, str]:
 
 # ------------------------------------------------------------------------------------------ in the browser
 
+SIDEWAYS_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    """Screenshots go to $SCREENSHOT_DIR when set (to look at them, or for the README), else to the test's tmp."""
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
 
 @pytest.mark.slow
 @needs_browser
-def test_a_family_worker_filters_the_chain_and_opens_an_offer_with_its_opening_hours(
+def test_on_a_phone_the_chain_is_a_list_of_phases_each_offer_once_and_no_sideways_scroll(
     server: Server, browser: Any, tmp_path: Path
 ):
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
     page.goto(f"{server.url}/angebote")
     assert page.locator("html").get_attribute("lang") == "de"
-    headers = page.locator("#kette thead th[scope=col]").all_inner_texts()
-    assert headers == ["Bedarf", *(p.label for p in PHASES)]
-    assert page.locator("#kette tbody tr").count() == 16
+    assert page.evaluate(SIDEWAYS_JS) == 0
+    assert not page.locator("#kette").is_visible()  # the matrix is for wide screens
+    headings = page.locator("section.phase > h2").all_inner_texts()
+    assert [h.rsplit(" (", 1)[0] for h in headings] == [
+        "Schwangerschaft und Geburt",
+        "0–3 Jahre",
+        "3–6 Jahre",
+        "Grundschule (6–10 Jahre)",
+        "10–14 Jahre",
+        "15–18 Jahre und Übergang Schule–Beruf",
+    ]
+    for phase in PHASES:
+        hrefs = page.locator(f"#phase-{phase.id} .karte h3 a").evaluate_all("els => els.map(a => a.href)")
+        assert hrefs and len(hrefs) == len(set(hrefs)), phase.id  # every offer once per phase
+        expected = sum(1 for o in server.offers() if phase.id in phases_of(o))
+        assert len(hrefs) == expected, phase.id
     assert page.get_by_text("Beispieldaten:").is_visible()
     assert page.evaluate(A11Y_PROBLEMS_JS) == []
+    shots = shots_dir(tmp_path)
+    page.screenshot(path=str(shots / "angebote-390.png"), full_page=True)
+    assert png_size(shots / "angebote-390.png")[0] == 390  # nothing sticks out to the side
 
+    page.get_by_text("Angebote filtern").click()  # the filter is folded away on a phone
     page.get_by_label("Stadtteil oder Ort").select_option("lb-eglosheim")
     page.get_by_label("Bedarf", exact=True).select_option("childcare")
     page.get_by_role("button", name="Anzeigen").press("Enter")  # submitted with the keyboard
-    page.wait_for_url("**/angebote?district=lb-eglosheim&need=childcare**")
-
+    page.wait_for_url("**/angebote?**district=lb-eglosheim**")
+    assert page.evaluate(SIDEWAYS_JS) == 0
     district = server.app.knowledge.places.district("lb-eglosheim")
     assert district is not None
     offers = [
@@ -139,35 +171,69 @@ def test_a_family_worker_filters_the_chain_and_opens_an_offer_with_its_opening_h
         if "childcare" in o.needs
         and (district.id in o.districts_served or (o.serves_whole_network and o.network == district.network_id))
     ]
-    expected = sorted(o.title for o in offers)
+    shown = set(page.locator(".karte h3").all_inner_texts())
+    assert shown == {o.title for o in offers}
+    assert page.locator("#treffer").inner_text() == f"{len(offers)} Angebote gefunden."
     with_hours = next(o for o in offers if o.opening_hours)  # the example data has one for Eglosheim
-    assert page.locator("#kette tbody tr").count() == 1
-    assert sorted(page.locator(".karten h3").all_inner_texts()) == expected
-    assert page.locator("#treffer").inner_text() == f"{len(expected)} Angebote gefunden."
-
-    page.locator(".karten").get_by_role("link", name=with_hours.title).click()
+    page.locator(".karte").get_by_role("link", name=with_hours.title).first.click()
     page.wait_for_url(f"**/angebote/{with_hours.external_id}")
     assert page.locator("h1").inner_text() == with_hours.title
     assert page.locator("table.zeiten tbody tr").count() == len({s.weekday for s in with_hours.opening_hours})
-    assert "Uhr" in page.locator("table.zeiten").inner_text()
-    assert page.evaluate(A11Y_PROBLEMS_JS) == []
-
-    shot = tmp_path / "angebot.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert page.evaluate(A11Y_PROBLEMS_JS) == [] and page.evaluate(SIDEWAYS_JS) == 0
+    page.screenshot(path=str(shots / "angebot-390.png"), full_page=True)
     page.close()
 
 
 @pytest.mark.slow
 @needs_browser
-def test_the_overview_switches_offer_texts_to_arabic_right_to_left(server: Server, browser: Any, tmp_path: Path):
-    page = browser.new_page()
-    page.goto(f"{server.url}/angebote?lang=ar&need=money")
-    first = page.locator(".karten h3 a").first
+def test_on_a_wide_screen_the_matrix_counts_lead_to_the_offers_of_a_network(
+    server: Server, browser: Any, tmp_path: Path
+):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server.url}/angebote/weimar")
+    assert page.evaluate(SIDEWAYS_JS) == 0
+    assert page.locator("#kette").is_visible()
+    headers = page.locator("#kette thead th[scope=col]").all_inner_texts()
+    assert headers[0] == "Bedarf" and len(headers) == 1 + len(PHASES)
+    weimar = [o for o in server.offers() if o.network == "weimar"]
+    assert page.locator("#treffer").inner_text() == f"{len(weimar)} Angebote gefunden."
+    cell = page.locator('#kette tr[data-need="work"] td a').last  # work: the school-to-work phase
+    count = int(cell.inner_text())
+    assert count == sum(1 for o in weimar if "work" in o.needs and "15-18" in phases_of(o))
+    cell.click()
+    page.wait_for_url("**need=work**phase=15-18**")
+    assert page.locator("section.phase").count() == 1
+    assert page.locator("#phase-15-18 .karte").count() == count
+    assert page.evaluate(A11Y_PROBLEMS_JS) == []
+    shots = shots_dir(tmp_path)
+    page.goto(f"{server.url}/angebote/weimar")
+    page.screenshot(path=str(shots / "angebote-1280.png"))
+    assert png_size(shots / "angebote-1280.png") == (1280, 900)  # the viewport, nothing wider
+    page.close()
+
+
+@pytest.mark.slow
+@needs_browser
+def test_the_arabic_detail_page_is_right_to_left_with_arabic_labels(server: Server, browser: Any, tmp_path: Path):
+    offer = next(o for o in server.offers() if o.text_in("ar") and o.opening_hours)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server.url}/angebote/{offer.external_id}?lang=ar")
+    html_ = page.locator("html")
+    assert (html_.get_attribute("lang"), html_.get_attribute("dir")) == ("ar", "rtl")
+    labels = page.locator("dt").all_inner_texts()
+    assert "الجهة المقدمة" in labels and "التكلفة" in labels  # provider, costs: Arabic labels
+    german = {"Träger", "Bedarfe", "Kosten", "Zugang", "Sprachen", "Adresse", "Telefon"}
+    assert not german & set(labels)
+    assert page.locator("h1").get_attribute("lang") == "ar"
+    assert page.locator("h2").first.inner_text() == "أهم المعلومات"
+    assert page.evaluate(SIDEWAYS_JS) == 0 and page.evaluate(A11Y_PROBLEMS_JS) == []
+    page.screenshot(path=str(shots_dir(tmp_path) / "angebot-ar-390.png"), full_page=True)
+    page.goto(f"{server.url}/angebote/ludwigsburg?lang=ar")
+    assert page.locator("section.phase > h2").first.inner_text().startswith("الحمل والولادة")
+    first = page.locator(".karte h3 a").first
     assert first.get_attribute("lang") == "ar" and first.get_attribute("dir") == "rtl"
-    assert page.get_by_label("Sprache der Angebotstexte").input_value() == "ar"
-    page.screenshot(path=str(tmp_path / "ar.png"))
-    assert (tmp_path / "ar.png").stat().st_size > 10_000
+    assert page.evaluate(SIDEWAYS_JS) == 0
+    page.screenshot(path=str(shots_dir(tmp_path) / "angebote-ar-390.png"))
     page.close()
 
 
@@ -177,6 +243,26 @@ def test_the_overview_switches_offer_texts_to_arabic_right_to_left(server: Serve
 def test_every_offer_sits_in_at_least_one_life_phase(server: Server):
     assert all(phases_of(o) for o in server.offers())
     assert phases_of(next(o for o in server.offers() if o.pregnancy))[0] == "schwangerschaft"
+
+
+def test_offers_are_placed_by_their_age_range(server: Server):
+    by_title = {o.title: o for o in server.offers()}
+    kita = by_title["Zentrale Kita-Anmeldung und Beratung zum Betreuungsplatz"]  # 0-78 months: "bis 6 Jahre"
+    assert phases_of(kita) == ("0-3", "3-6")  # not primary school
+    youth = by_title["Beratung für Jugendliche in Krisen"]  # 12-18 years
+    assert phases_of(youth) == ("10-14", "15-18")
+
+
+def test_a_network_in_the_path_shows_only_its_offers_and_website_links_are_never_javascript(server: Server):
+    status, page = get(f"{server.url}/angebote/esslingen")
+    assert status == 200
+    esslingen = [o for o in server.offers() if o.network == "esslingen"]
+    assert f"{len(esslingen)} Angebote gefunden." in page
+    assert all(f'/angebote/{o.external_id}"' in page for o in esslingen)
+    assert not any(f'/angebote/{o.external_id}"' in page for o in server.offers() if o.network != "esslingen")
+    offer = next(o for o in esslingen if o.website)
+    status, page = get(f"{server.url}/angebote/{offer.external_id}")
+    assert status == 200 and "javascript:" not in page.lower()
 
 
 def test_the_page_needs_nothing_from_outside_the_server(server: Server):
@@ -194,3 +280,14 @@ def test_an_unknown_offer_is_a_german_404_and_bad_filters_are_ignored(server: Se
     status, page = get(f"{server.url}/angebote?district=%3Cscript%3E&need=x&cost=gratis&lang=zz")
     assert status == 200 and "<script>" not in page and "<script" not in page
     assert f"{len(server.offers())} Angebote gefunden." in page
+
+
+def test_a_javascript_website_is_shown_as_text_never_as_a_link(server: Server):
+    from dataclasses import replace
+
+    from bot.web.overview import render_detail
+
+    offer = replace(server.offers()[0], website=" JaVaScRiPt:alert(1)")
+    page = render_detail(server.app, offer, "ar")
+    assert 'href=" JaVaScRiPt' not in page and 'href="javascript' not in page.lower()
+    assert "JaVaScRiPt:alert(1)" in page  # still readable for the coordinator who has to fix the data

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -69,12 +72,23 @@ def test_a_turkish_poster_for_eglosheim_is_an_a4_pdf_and_png_whose_code_opens_th
 def test_a_german_poster_carries_the_german_text_once(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "@" + BOT)  # the env variable, written as Telegram shows it
     code, out, err = qr(
-        capsys, "--district", "Nuertingen", "--lang", "de", "--source", "rathaus-nt", "--out", str(tmp_path / "nt")
+        capsys,
+        "--district",
+        "Nuertingen",
+        "--lang",
+        "de",
+        "--source",
+        "rathaus-nt",
+        "--web",
+        "https://familienlotse.example.org",
+        "--out",
+        str(tmp_path / "nt"),
     )
     assert code == 0 and err == ""
     link = f"https://t.me/{BOT}?start=d-nuertingen_l-de_s-rathaus-nt"
     assert out.splitlines()[0] == link
-    assert (tmp_path / "nt.pdf").exists() and decoded(tmp_path / "nt.png") == [link]
+    web = "https://familienlotse.example.org/angebote/esslingen"  # German: no ?lang=
+    assert (tmp_path / "nt.pdf").exists() and set(decoded(tmp_path / "nt.png")) == {link, web}
 
 
 def test_simple_german_and_a_shared_district_name_round_trip_through_the_conversation():
@@ -131,3 +145,48 @@ def test_the_poster_text_in_the_familys_language_comes_through_gettext():
     text = poster_text("uk", "Eglosheim", "money")
     assert "Eglosheim" in text.body and text.headline and text.footer
     assert text.topic  # the need label comes from the bot's translated button labels
+
+
+def _words(pdf: Path) -> list[tuple[float, float, str]]:
+    """The PDF's words as poppler extracts them, in the order they stand on the page: (left edge, baseline, word)."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils' pdftotext extracts the PDF text (apt-get install -y poppler-utils)")
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>'
+    return [(float(x), float(y), html.unescape(w)) for x, y, w in re.findall(pattern, out)]
+
+
+def test_latin_words_in_an_arabic_poster_sit_where_right_to_left_reading_expects_them(capsys, tmp_path: Path):
+    pdf = tmp_path / "ar.pdf"
+    code, out, err = qr(
+        capsys,
+        "--bot",
+        BOT,
+        "--district",
+        "Eglosheim",
+        "--lang",
+        "ar",
+        "--web",
+        "https://familienlotse.example.org",
+        "--phone",
+        "07141 0000-000",
+        "--out",
+        str(pdf),
+    )
+    assert code == 0, err
+    assert out.splitlines()[1] == "https://familienlotse.example.org/angebote/ludwigsburg?lang=ar"
+    codes = decoded(tmp_path / "ar.png")  # both scan: Telegram, and the web for families without it
+    assert set(codes) == {
+        f"https://t.me/{BOT}?start=d-eglosheim_l-ar_s-qr-eglosheim",
+        "https://familienlotse.example.org/angebote/ludwigsburg?lang=ar",
+    }
+    words = _words(pdf)
+    texts = [w for _, _, w in words]
+    # Right to left, the sentence's final period stands LEFT of the last word. Before the RLM fix a wrapped line
+    # starting with the district ran left to right and poppler read "Eglosheim." / "Telegram." at the wrong end.
+    assert ".Eglosheim" in texts and ".Telegram" in texts
+    footer_y = next(y for _, y, w in words if w == ".Telegram")
+    german_footer_y = next(y for _, y, w in words if w == "Telegram-App.")
+    assert german_footer_y - footer_y > 100  # not one mixed line: the German footer sits at the foot of the page
+    digits = sorted((x, w) for x, y, w in words if w in ("07141", "0000-000") and y < german_footer_y - 100)
+    assert [w for _, w in digits] == ["07141", "0000-000"]  # the phone number keeps its order in the Arabic line
