@@ -1034,6 +1034,7 @@ STEPS: dict[Step, StepSpec] = {
     Step.CHOOSING_NEED: StepSpec(
         ask=Turn.ask_need,
         buttons=Turn.need_buttons,
+        read=repair.read_need,
         dont_know="lotse",
         way_on=Turn.need_buttons,
         search=True,

@@ -168,6 +168,14 @@ def read_age(turn: Turn, text: str, understood: Understanding) -> bool:
     return False  # the same message may name the place and the need too
 
 
+def read_need(turn: Turn, text: str, understood: Understanding) -> bool:
+    """At "what can I help you with?" the heads' best guess is answer enough ("pomoc w nauce": school)."""
+    if understood.needs or not understood.likely_needs or understood.emergency or understood.intents:
+        return False
+    turn.button(f"need:{understood.likely_needs[0]}")
+    return True
+
+
 def read_contact_time(turn: Turn, text: str, understood: Understanding) -> bool:
     """Any typed answer is the family's own words about when to write; the case exists already."""
     turn.contact_time_given(text.strip()[:500], typed=True)
@@ -511,13 +519,21 @@ def is_greeting(turn: Turn, text: str) -> bool:
 
 
 def cannot_handle(turn: Turn) -> None:
-    """First miss: ask again in other words. Second miss: a way on (skip, a person, the list), never a loop."""
+    """First miss: ask again in other words. Second miss: a way on (skip, a person, the list). Third: go on
+    by itself (skip where the step can be skipped, else the offer of a person) — never a loop."""
     misses = turn.state.misses + 1
     turn.state = turn.state.with_(misses=misses)
     spec = turn.spec
     if misses < 2 or spec.way_on is None:
         turn.say(turn.t._("I'm not sure I understood. Tap a button, or write it in other words."))
         turn.ask_again()
+        return
+    if misses >= 3:  # never the same screen a third time: go on as "I don't know" would, or offer a person
+        turn.state = turn.state.with_(misses=0)
+        if spec.dont_know:
+            turn.button(spec.dont_know)
+        else:
+            turn.lotse_asked("lotse")
         return
     rows = spec.way_on(turn, turn.t)
     if not any(b.data == "lotse" for row in rows for b in row):

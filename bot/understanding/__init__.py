@@ -53,6 +53,8 @@ class Understanding:
     emergency_uncertain: bool = False  # maybe a crisis: numbers first and one gentle question, never silence
     intents: tuple[str, ...] = ()  # see intents.INTENTS, best first: ("yes",), ("ask_hours",), ...
     asked_weekday: int | None = None  # 0 = Monday: the day a question is about ("open on Saturday?")
+    likely_needs: tuple[str, ...] = ()  # the heads' guesses below the need threshold: good enough as the answer
+    # to "what can I help you with?", never enough to change a need the family named before
 
     @property
     def age_years(self) -> float | None:

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 LEXICON_BONUS = (0.6, 0.45, 0.35)  # by lexicon rank; later ranks get the last value
 KIND_FLOOR = 0.5  # a second emergency kind is named only when the kind head is this sure
-SURE_INTENT = 0.8
+LIKELY_NEED = 0.5
+# said in few words, and the lexicon knows those words in every language; the heads guess them from
+# any short line ("pomoc w nauce" looked like thanks), so only the lexicon may say them
+LEXICON_ONLY_INTENTS = frozenset({"yes", "no", "thanks", "greeting"})
 
 
 def combine(lexical: Understanding, scores: SemanticScores) -> Understanding:
@@ -51,12 +54,14 @@ def combine(lexical: Understanding, scores: SemanticScores) -> Understanding:
     for intent, p in scores.intents:
         if p < th.intent or intent in intents:
             continue
-        if intent in ("yes", "no") and (intents or p < SURE_INTENT):
+        if intent in LEXICON_ONLY_INTENTS:
             continue
         intents.append(intent)
 
+    likely = tuple(n for n, p in scores.needs if p >= LIKELY_NEED and n not in combined)[:2]
     return replace(
         lexical,
+        likely_needs=likely,
         emergency=emergency,
         emergency_kinds=tuple(kinds),
         emergency_uncertain=uncertain,
