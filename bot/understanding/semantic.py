@@ -151,12 +151,12 @@ class Neighbours:
     logistic head it keeps recall at a far higher precision (see bench/understanding_quality.py).
     """
 
-    vectors: np.ndarray  # (n, dim) float32, L2-normalized raw embeddings
+    vectors: np.ndarray  # (n, dim) float32 (float16 on disk; a per-query conversion would cost ~7 ms)
     emergency: np.ndarray  # (n,) 1.0 for an emergency line
 
     def vote(self, raw: np.ndarray, k: int = 15, temperature: float = 0.02) -> np.ndarray:
         """Similarity-weighted share of emergencies among each row's k nearest corpus lines."""
-        similarity = raw @ self.vectors.T
+        similarity = raw.astype(np.float32) @ self.vectors.T
         k = min(k, similarity.shape[1])
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         sims = np.take_along_axis(similarity, nearest, axis=1)
