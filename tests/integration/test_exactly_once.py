@@ -128,15 +128,10 @@ def test_an_admin_releases_and_reassigns_a_claimed_case(lotsen_app: App) -> None
 # ------------------------------------------------------------------------------------------- SQLite only
 
 
-@pytest.fixture
-def sqlite_lotsen_app(lotsen_app: App) -> App:
-    if lotsen_app.engine.dialect.name != "sqlite":
-        pytest.skip("about SQLite's file and WAL")
-    return lotsen_app
-
-
-def test_after_delete_the_family_words_are_gone_from_the_sqlite_file_and_its_wal(sqlite_lotsen_app: App) -> None:
-    app = sqlite_lotsen_app
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about SQLite's own file and WAL
+def test_after_delete_the_family_words_are_gone_from_the_sqlite_file_and_its_wal(lotsen_app: App) -> None:
+    app = lotsen_app
+    assert app.engine.dialect.name == "sqlite"
     secret = "Zebrastreifen-Quittenmus-4711"
     service = hand_over(app, words=f"Wir brauchen Hilfe {secret} in Eglosheim")
     service.handle(f"telegram:{FAMILY}", Text(f"Noch etwas: {secret}"))
