@@ -296,6 +296,8 @@ def tidy_reminders(session: Session, now: datetime) -> None:
                     OutboxRow.sent_at.is_(None),
                     or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now_utc),
                 )
+                # not evaluated in Python on the loaded rows: SQLite hands back naive datetimes (TypeError)
+                .execution_options(synchronize_session=False)
             )
             continue
         row.purpose = "reminder_done"  # tidied once, whatever Telegram answers

@@ -356,7 +356,14 @@ class HandoverService:
             select(LotseRow).where(LotseRow.telegram_user_id == telegram_user_id, LotseRow.active.is_(True))
         )
 
-    def claim(self, case_id: int, telegram_user_id: int, chat_id: int, update_key: str | None = None) -> ActionResult:
+    def claim(
+        self,
+        case_id: int,
+        telegram_user_id: int,
+        chat_id: int,
+        update_key: str | None = None,
+        pressed_message_id: int | None = None,
+    ) -> ActionResult:
         """Exactly one Lotse wins: the status changes from open to claimed in one conditional UPDATE."""
         now = self.now()
         with self.uow() as session:
@@ -366,6 +373,11 @@ class HandoverService:
             if lotse is None:
                 return ActionResult(False, "Nur registrierte Lotsen können Fälle übernehmen.")
             case = session.get(CaseRow, case_id)
+            if case is not None and case.group_chat_id is None and self.route(session, case) == chat_id:
+                # Telegram showed the note before the outbox recorded its answer: the press itself proves
+                # where the note is, so a Lotse quick to press is not told the case does not exist
+                case.group_chat_id = chat_id
+                case.note_message_id = case.note_message_id or pressed_message_id
             if case is None or case.group_chat_id != chat_id:
                 return ActionResult(False, "Diesen Fall gibt es hier nicht (mehr).")
             won = (

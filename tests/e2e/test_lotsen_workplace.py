@@ -13,12 +13,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.adapters.telegram import build_application
 from bot.bootstrap import App, conversation_service
 from bot.conversation import ButtonPressed, Command, Text
-from bot.db.orm import LotseRow
+from bot.db.orm import LotseRow, OutboxRow
 from bot.services.outbox import Outbox
 from tests.e2e.conftest import bot_settings, polling
 from tests.fakes import FakeBotApi, buttons_of
@@ -180,6 +181,11 @@ async def test_a_hand_back_is_a_visible_line_whose_button_goes_after_the_next_cl
         line = (await bot_api.wait_for_messages(GROUP, 2))[1]
         assert line["text"] == "🔄 Fall #1 ist wieder offen (zurückgegeben von Aylin)."
         assert buttons_of(line) == [{"text": "Übernehmen", "callback_data": "claim:1"}]
+        for _ in range(50):  # a person presses after the bot has noted that the line went out (milliseconds)
+            with lotsen_app.uow() as session:
+                if session.scalar(select(OutboxRow.id).where(OutboxRow.telegram_message_id == line["message_id"])):
+                    break
+            await asyncio.sleep(0.1)
         claimed = await answer_to_press(bot_api, GROUP, "claim:1", line["message_id"], JONAS)
         assert claimed["text"] == "Fall #1 gehört jetzt dir."
         for _ in range(50):

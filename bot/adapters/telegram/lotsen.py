@@ -66,7 +66,8 @@ async def case_button_pressed(update: Update, context: FamilyContext) -> None:
     action, case_id, outcome = match.group(1), int(match.group(2)), match.group(3)
     key = update_key(update, context.bot)
     if action == "claim":
-        result = await asyncio.to_thread(handover.claim, case_id, user.id, chat.id, key)
+        pressed = query.message.message_id if query.message else None
+        result = await asyncio.to_thread(handover.claim, case_id, user.id, chat.id, key, pressed)
     elif action == "back":
         result = await asyncio.to_thread(handover.hand_back, case_id, user.id, key)
     elif action in ("close", "keep"):
@@ -95,13 +96,25 @@ async def case_button_pressed(update: Update, context: FamilyContext) -> None:
     raise ApplicationHandlerStop
 
 
+LINK_PATIENCE_STEPS = 10  # half-seconds
+
+
 async def lotse_replied(update: Update, context: FamilyContext) -> None:
     """A reply to a case message in a Lotsen chat goes to that case's family — if this Lotse has the case."""
     message, user = update.effective_message, update.effective_user
     handover = context.bot_data.handover
     if message is None or user is None or handover is None or message.reply_to_message is None:
         return
-    case_id = await asyncio.to_thread(handover.case_of_message, message.chat_id, message.reply_to_message.message_id)
+    replied_to = message.reply_to_message
+    case_id = await asyncio.to_thread(handover.case_of_message, message.chat_id, replied_to.message_id)
+    bots_own = replied_to.from_user is not None and replied_to.from_user.id == context.bot.id
+    for _ in range(LINK_PATIENCE_STEPS if case_id is None and bots_own and message.chat.type != "private" else 0):
+        # a Lotse may answer a relayed message before the outbox has recorded Telegram's answer to its send:
+        # wait briefly for the link rather than let the reply vanish
+        await asyncio.sleep(0.5)
+        case_id = await asyncio.to_thread(handover.case_of_message, message.chat_id, replied_to.message_id)
+        if case_id is not None:
+            break
     if case_id is None:
         return  # not about a case: in a private chat the family handlers take it from here
     result = await asyncio.to_thread(
