@@ -17,7 +17,6 @@ import pytest
 from bot.adapters.telegram import build_application
 from bot.bootstrap import App, bootstrap, conversation_service
 from bot.settings import Settings
-from tests.conftest import POSTGRES_URL, _reset_postgres
 from tests.e2e.conftest import Family, bot_settings, polling
 from tests.fakes import FakeBotApi
 
@@ -32,27 +31,10 @@ lb-live-kita-sonnenschein;Ludwigsburg;Kita Sonnenschein Eglosheim;Beispielträge
 """  # noqa: E501
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgres",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(POSTGRES_URL is None, reason="set TEST_POSTGRES_URL to run on PostgreSQL"),
-            ],
-        ),
-    ]
-)
-def live_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
-    """A fresh database with the example offers, on SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'live.db'}"
-    else:
-        assert POSTGRES_URL
-        _reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
-    app = bootstrap(Settings(database_url=url), load_examples=True)
+@pytest.fixture
+def live_app(database_url: str) -> Iterator[App]:
+    """A fresh database with the example offers, on SQLite and on PostgreSQL (tests/conftest.py's database_url)."""
+    app = bootstrap(Settings(database_url=database_url), load_examples=True)
     yield app
     app.engine.dispose()
 

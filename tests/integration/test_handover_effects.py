@@ -122,15 +122,20 @@ def test_a_second_request_reuses_the_open_case_and_updates_its_note(lotsen_app: 
     assert len(outbox_rows(lotsen_app, purpose="note")) == 1
 
 
+GERMAN_FAMILY_ASKS_FOR_A_PERSON = (
+    Command("start", user_language="de"),
+    ButtonPressed("lang:de"),
+    ButtonPressed("consent:yes"),
+    Text("Mein Sohn ist 4, wir wohnen in Eglosheim und suchen eine Kita"),
+    Command("lotse"),
+    ButtonPressed("handover:yes"),
+)
+
+
 def test_the_whole_conversation_opens_one_case_even_when_the_family_asks_twice(lotsen_app: App):
     service = conversation_service(lotsen_app)
     for event in (
-        Command("start", user_language="de"),
-        ButtonPressed("lang:de"),
-        ButtonPressed("consent:yes"),
-        Text("Mein Sohn ist 4, wir wohnen in Eglosheim und suchen eine Kita"),
-        Command("lotse"),
-        ButtonPressed("handover:yes"),
+        *GERMAN_FAMILY_ASKS_FOR_A_PERSON,
         Text("am liebsten nachmittags nach 15 Uhr"),
         Command("lotse"),
         ButtonPressed("handover:yes"),
@@ -142,14 +147,7 @@ def test_the_whole_conversation_opens_one_case_even_when_the_family_asks_twice(l
 
 def test_closing_tells_the_core_so_the_next_message_is_a_new_request(lotsen_app: App):
     service = conversation_service(lotsen_app)
-    for event in (
-        Command("start", user_language="de"),
-        ButtonPressed("lang:de"),
-        ButtonPressed("consent:yes"),
-        Text("Mein Sohn ist 4, wir wohnen in Eglosheim und suchen eine Kita"),
-        Command("lotse"),
-        ButtonPressed("handover:yes"),
-    ):
+    for event in GERMAN_FAMILY_ASKS_FOR_A_PERSON:
         service.handle(CHAT, event)
     assert service.state_of(CHAT).case_open
     [note] = [m for m in deliver_all(lotsen_app) if m.purpose == "note"]
@@ -160,14 +158,7 @@ def test_closing_tells_the_core_so_the_next_message_is_a_new_request(lotsen_app:
 
 def test_a_case_closed_elsewhere_is_noticed_at_the_familys_next_message(lotsen_app: App):
     service = conversation_service(lotsen_app)
-    for event in (
-        Command("start", user_language="de"),
-        ButtonPressed("lang:de"),
-        ButtonPressed("consent:yes"),
-        Text("Mein Sohn ist 4, wir wohnen in Eglosheim und suchen eine Kita"),
-        Command("lotse"),
-        ButtonPressed("handover:yes"),
-    ):
+    for event in GERMAN_FAMILY_ASKS_FOR_A_PERSON:
         service.handle(CHAT, event)
     [note] = [m for m in deliver_all(lotsen_app) if m.purpose == "note"]
     other = handover_service(lotsen_app)  # another process: its close reaches no hook here
