@@ -53,6 +53,40 @@ _WEEKS = {
     "hefteyi",
     "ssw",
 }
+# Days, too, are an age only when said of the child ("maly ma 10 dni", "10 Tage alt"); else a duration.
+_DAYS = {
+    "tag",
+    "tage",
+    "tagen",
+    "day",
+    "days",
+    "gun",
+    "gunluk",
+    "يوم",
+    "ايام",
+    "أيام",
+    "день",
+    "дня",
+    "дней",
+    "днів",
+    "дні",
+    "روز",
+    "روزه",
+    "روزشه",
+    "zile",
+    "zi",
+    "dni",
+    "dzien",
+    "dana",
+    "dan",
+    "giorni",
+    "giorno",
+    "dite",
+    "dit",
+    "roj",
+    "rojan",
+    "rojî",
+}
 # Connectors between a number and "and a half" ("zwei und ein halb", "два з половиною").
 _CONNECTORS = {"und", "and", "a", "ve", "و", "i", "e", "si", "и", "з", "с", "u", "ile"}
 # Words that put an age on the writer, not the child ("ich bin 17 und schwanger").
@@ -74,6 +108,8 @@ _CHILD_WORDS = {
     "child",
     "he",
     "she",
+    "hes",
+    "shes",
     "s",
     "they",
     "oglum",
@@ -93,6 +129,17 @@ _CHILD_WORDS = {
     "еи",
     "ابني",
     "بنتي",
+    "ibni",
+    "ebni",
+    "binti",
+    "bnti",
+    "3mro",
+    "3omro",
+    "3mra",
+    "3omra",
+    "pesaram",
+    "dokhtaram",
+    "bacham",
     "ابنتي",
     "عمره",
     "عمرها",
@@ -126,7 +173,14 @@ def _folded(words: set[str]) -> frozenset[str]:
     return frozenset(fold_text(w) for w in words)
 
 
-_WEEKS, _CONNECTORS, _FIRST_PERSON, _CHILD_WORDS = map(_folded, (_WEEKS, _CONNECTORS, _FIRST_PERSON, _CHILD_WORDS))
+_WEEKS, _DAYS, _CONNECTORS, _FIRST_PERSON, _CHILD_WORDS = map(
+    _folded, (_WEEKS, _DAYS, _CONNECTORS, _FIRST_PERSON, _CHILD_WORDS)
+)
+# "дитині тільки рік", "she is only 2": a word between the child and its age
+_ONLY = _folded(
+    {"nur", "only", "just", "sadece", "فقط", "только", "тільки", "лише", "doar", "tylko", "solo", "samo", "vetem"}
+    | {"tene"}
+)
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _STOP_AFTER = {
     "kinder",
@@ -143,10 +197,30 @@ _STOP_AFTER = {
     "дітей",
     "дитини",
     "اطفال",
+    "ولاد",
+    "اولاد",
+    "أولاد",
+    "wlad",
+    "بچه",
+    "bache",
+    "bacheha",
+    "copii",
+    "copiii",
+    "dzieci",
+    "dzieciaki",
+    "dzieciakow",
+    "bambini",
+    "figli",
+    "djece",
+    "djeca",
+    "femije",
+    "femijet",
+    "zarok",
+    "zarokan",
+    "zarokên",
+    "grad",
+    "degrees",
     "zimmer",
-    "tage",
-    "tagen",
-    "days",
     "stunden",
     "hours",
     "mal",
@@ -168,6 +242,10 @@ _NOT_AGE_BEFORE = _folded(
         "klasse",
         "class",
         "grade",
+        "year",
+        "jahrgangsstufe",
+        "stufe",
+        "ab",
         "sinif",
         "sınıf",
         "класс",
@@ -212,6 +290,8 @@ _DURATION_BEFORE = _folded(
         "in",
         "nach",
         "after",
+        "بعد",
+        "خلال",
         "within",
         "innerhalb",
         "alle",
@@ -243,6 +323,8 @@ _DURATION_AFTER = _folded(
         "später",
         "danach",
         "sonra",
+        "icinde",
+        "içinde",
         "önce",
         "evvel",
     }
@@ -420,7 +502,7 @@ def merge_age_data(age: Mapping[str, Mapping[str, Any]], prefer: Sequence[str] =
 
 def _unit(tok: str, vocab: AgeVocabulary) -> str | None:
     """'years' | 'months' | 'weeks' for a unit word, allowing short endings (سالشه, yaşındayım, 5jährigen)."""
-    for unit, words in (("months", vocab.months), ("years", vocab.years), ("weeks", _WEEKS)):
+    for unit, words in (("months", vocab.months), ("years", vocab.years), ("weeks", _WEEKS), ("days", _DAYS)):
         if tok in words:
             return unit
     for cut in range(1, 5):
@@ -502,7 +584,7 @@ def birth_vocabulary(lexicons: Mapping[str, Mapping[str, Any]]) -> BirthVocabula
 
 
 _TOKEN_SPAN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+")  # the same tokens as normalize.tokens
-_NUMERIC_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[./-])?(\d{1,2})[./-]((?:19|20)\d{2})(?!\d)")
+_NUMERIC_DATE = re.compile(r"(?<!\d)(?:(\d{1,2})[./-])?(\d{1,2})[./-]((?:19|20)\d{2})(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,8 +610,11 @@ def _layout(raw: str, n: int) -> _Layout:
     return _Layout(frozenset(paren), frozenset(glued))
 
 
-def _months_between(year: int, month: int, today: date) -> int | None:
+def _months_between(year: int, month: int, today: date, day: int | None = None) -> int | None:
+    """Whole months lived; without a day of birth, the middle of the month is the likeliest one."""
     months = (today.year - year) * 12 + today.month - month
+    if today.day < (day if day and 1 <= day <= 31 else 15):
+        months -= 1
     return months if 0 <= months <= 18 * 12 else None
 
 
@@ -543,15 +628,16 @@ def _birth_age(
     if not any(tuple(toks[i : i + len(b)]) == b for b in birth.born for i in range(n)):
         return None
     for m in _NUMERIC_DATE.finditer(fold_text(raw)):
-        month, year = int(m.group(1)), int(m.group(2))
+        day, month, year = (int(m.group(1)) if m.group(1) else None), int(m.group(2)), int(m.group(3))
         if 1 <= month <= 12:
-            return _months_between(year, month, today)
+            return _months_between(year, month, today, day)
     for i, tok in enumerate(toks):
         if not (len(tok) == 4 and tok.isdigit() and tok[:2] in ("19", "20")):
             continue
         for j in (i - 1, i + 1, i - 2):  # "März 2024", "2024 Martında", "März des Jahres 2024"
             if 0 <= j < n and (month := birth.month_of(toks[j], lang)):
-                return _months_between(int(tok), month, today)
+                day = next((int(toks[k]) for k in (j - 1, j + 1) if 0 <= k < n and k != i and toks[k].isdigit()), None)
+                return _months_between(int(tok), month, today, day)
     return None
 
 
@@ -596,9 +682,9 @@ def find_ages(
     i = 0
     while i < n:
         parsed = _number_at(toks, i, vocab)
-        if parsed is None and toks[i] in vocab.years and (i == 0 or toks[i - 1] in _CHILD_WORDS):
+        if parsed is None and _one_year_alone(toks, i, vocab):
             parsed = (1.0, i + 1, "years")  # "ima godinu i pol", "عمرها سنة ونصف", "йому рік"
-        if parsed is None or (born is not None and _NUMBER.match(toks[i]) and len(toks[i]) == 4):
+        if parsed is None or (born is not None and _in_date(toks, i)):
             i += 1
             continue
         start = i
@@ -618,12 +704,13 @@ def find_ages(
                     j = more[1] + 1
         elif unit == "months":
             months_list = list(values)
-        elif unit == "weeks":
+        elif unit in ("weeks", "days"):
             said_of_child = (j < n and toks[j] in _OLD) or any(
                 t in _CHILD_WORDS or t in _BABY for t in toks[max(0, start - 3) : start]
             )
-            if said_of_child:
-                months_list = [v * 7 / 30.44 for v in values]
+            if said_of_child:  # whole months lived: a three-week-old is 0 months, as a parent would count
+                days = 7 if unit == "weeks" else 1
+                months_list = [float(int(v * days / 30.44)) for v in values]
         else:
             near = toks[max(0, start - 3) : start]
             after = toks[j] if j < n else ""
@@ -643,7 +730,9 @@ def find_ages(
             if _turns_next_month(toks, start, j):
                 months_list = [m - 1 for m in months_list]
             self_ref = _is_self(toks, start)
-            pregnancy_time = pregnant and unit in ("months", "weeks") and not newborn
+            # "4 Monate", "meha 4an", "Monat 5": while pregnant, months and weeks count the pregnancy
+            counts_pregnancy = unit in ("months", "weeks") or _unit(before, vocab) == "months"
+            pregnancy_time = pregnant and not newborn and counts_pregnancy
             for months in months_list:
                 if months <= 18 * 12 and not (self_ref and pregnant) and not pregnancy_time:
                     ages.append(round(months))
@@ -676,6 +765,8 @@ def _number_list(
         value, j = value + 0.5, k
     values = [value]
     while unit is None and j < n:
+        if _next_month_at(toks, j):  # "يصير ٦ الشهر الجاي": "the month" starts "next month", it is no unit
+            break
         if (u := _unit(toks[j], vocab)) is not None:
             unit, j = u, j + 1
             break
@@ -692,6 +783,31 @@ def _number_list(
     if unit is not None and whole and (k := _half_at(toks, j, vocab)) is not None:
         values, j = [values[0] + 0.5], k
     return values, j, unit
+
+
+def _in_date(toks: Sequence[str], i: int) -> bool:
+    """A year, or a day or month beside other digits: part of the birth date ("01.03.2024"), not an age."""
+    if not _NUMBER.match(toks[i]):
+        return False
+    if len(toks[i]) == 4:
+        return True
+    return any(0 <= k < len(toks) and toks[k].isdigit() for k in (i - 1, i + 1))
+
+
+def _next_month_at(toks: Sequence[str], j: int) -> bool:
+    return any(tuple(toks[j : j + len(p)]) == p for p in _NEXT_MONTH)
+
+
+def _one_year_alone(toks: Sequence[str], i: int, vocab: AgeVocabulary) -> bool:
+    """A year word with no number, said of the child: "йому рік", "дитині тільки рік" (one year).
+
+    Two-letter unit words ("an", Romanian for year) are too common in other languages to stand alone."""
+    if toks[i] not in vocab.years or len(toks[i]) < 3:
+        return False
+    if i == 0:
+        return True
+    before = toks[i - 1]
+    return before in _CHILD_WORDS or (before in _ONLY and i >= 2 and toks[i - 2] in _CHILD_WORDS)
 
 
 def _turns_next_month(toks: Sequence[str], start: int, end: int) -> bool:

@@ -85,10 +85,13 @@ def test_age_in_any_script_and_wording(u: Understander, text: str, months: int) 
         ("4 months", "en", (4,)),
         ("my son turns 5 next month", "en", (59,)),
         ("er wird nächsten Monat 5", "de", (59,)),
-        ("born in March 2024", "en", (33,)),  # the fixture's day is 2 December 2026
-        ("Mein Sohn ist im März 2024 geboren", "de", (33,)),
-        ("geboren 03/2024", "de", (33,)),
-        ("Mart 2024'te doğdu", "tr", (33,)),
+        # the fixture's day is 2 December 2026; without a day of birth, the middle of the month counts
+        ("born in March 2024", "en", (32,)),
+        ("Mein Sohn ist im März 2024 geboren", "de", (32,)),
+        ("geboren 03/2024", "de", (32,)),
+        ("Mart 2024'te doğdu", "tr", (32,)),
+        ("geboren am 01.03.2024", "de", (33,)),
+        ("born on 10 May 2025", "en", (18,)),
         ("Tochter (16)", "de", (192,)),
         ("(16)", "de", (192,)),
         ("just turned one", "en", (12,)),
@@ -106,6 +109,20 @@ def test_age_in_any_script_and_wording(u: Understander, text: str, months: int) 
         ("Mein Sohn ist 3 Jahre alt, wir sind seit 2 Jahren in Deutschland", "de", (36,)),
         ("swimming lessons for 5 year old", "en", (60,)),
         ("baby ist 6 wochen", "de", (1,)),
+        # whole months lived, as parents count: three weeks or ten days old is 0 months
+        ("die kleine ist 3 wochen alt", "de", (0,)),
+        ("maly ma 10 dni i caly czas placze", "pl", (0,)),
+        ("البيبي عمره اسبوعين", "ar", (0,)),
+        ("hab letzte woche entbunden", "de", (0,)),
+        # Latin-script Arabic and Persian, "and a half" glued, "only a year" with a word between
+        ("ibni 6 snin ma raje3 mn el madrase", "ar", (72,)),
+        ("twins 3mron 10 shhur", "ar", (10, 10)),
+        ("dokhtaram 6 salesh", "fa", (72,)),
+        ("دخترم ۲ سال و نیمشه", "fa", (30,)),
+        ("дитині тільки рік", "uk", (12,)),
+        ("my son plays games all day, hes 13", "en", (156,)),
+        ("ابني رح يصير ٦ الشهر الجاي", "ar", (71,)),
+        ("meine tochter an der hand, sie ist 9", "de", (108,)),
     ],
 )
 def test_every_childs_age_exactly(lexical: Understander, text: str, lang: str, ages: tuple[int, ...]) -> None:
@@ -130,6 +147,13 @@ def test_every_childs_age_exactly(lexical: Understander, text: str, lang: str, a
         ("2024", "de"),
         ("good evening, just a quick question", "en"),
         ("Gewaltprävention an Schulen – gibt es da was für die 4. Klasse?", "de"),
+        ("my son is in year 5 and gets no help with homework", "en"),
+        ("Selbstverteidigungskurs für Mädchen ab 12", "de"),
+        ("ev sahibi kontrati feshetti, 3 ay icinde cikmamiz lazim", "tr"),
+        ("لازم نطلع من البيت بعد شهرين", "ar"),
+        ("sunt singura cu 2 copii", "ro"),
+        ("jam vetem me 3 femije", "sq"),
+        ("seit 10 Tagen Husten", "de"),
     ],
 )
 def test_numbers_that_are_no_age(lexical: Understander, text: str, lang: str) -> None:
