@@ -9,3 +9,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 # The semantic heads multiply tiny matrices; OpenBLAS's worker threads would only spin against the encoder's
 # own threads on the same cores (understand p99 120 ms -> 20 ms on 2 cores). Set before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+# The encoder's OpenMP threads: one per message is fast enough (~10 ms), and a second one spinning at its
+# barrier against PostgreSQL, a second bot process or a test run on the same 2 cores made one message take
+# seconds (measured: 6 ms alone, 1-7 s under a load of 10). Passive waiting gives the core back when idle.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

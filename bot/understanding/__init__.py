@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -93,22 +93,23 @@ class Understander:
         """Never raises: anything unexpected yields an empty Understanding (and a log line)."""
         try:
             text = text if isinstance(text, str) else str(text)
-            lexical = self._understand(text, lang_hint)
-            if self.semantic is None or not text.strip():
-                return lexical
-            return combine(lexical, self.semantic.score(text[:MAX_CHARS]))
+            scores = self.semantic.score(text[:MAX_CHARS]) if self.semantic is not None and text.strip() else None
+            lexical = self._understand(text, lang_hint, scores.languages if scores else ())
+            return combine(lexical, scores) if scores else lexical
         except Exception:  # the bot must answer every message, whatever the text
             log.exception("understanding failed")
             return EMPTY
 
-    def _understand(self, text: str, lang_hint: str | None) -> Understanding:
+    def _understand(
+        self, text: str, lang_hint: str | None, head_languages: Sequence[tuple[str, float]] = ()
+    ) -> Understanding:
         raw = text[:MAX_CHARS]
         toks = tokens(fold_text(raw))[:MAX_TOKENS]
         hint = self._intents.aliases.get(lang_hint or "", lang_hint)  # de@simple reads as German
         hint = hint if hint in SUPPORTED else None
         place = self._districts.find(raw, toks)
         names = frozenset(toks[place.span[0] : place.span[1]]) if place.span else frozenset()
-        language = self._languages.guess(raw, toks, hint, names)
+        language = self._languages.guess(raw, toks, hint, names, head_languages)
         cands = [self._vocab.candidates(t) for t in toks]
         words = self._vocab.words
         for i in range(len(toks) - 1):  # "kinder garten" written apart still means Kindergarten

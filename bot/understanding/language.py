@@ -1,7 +1,9 @@
-"""Language of a message: script first, then lingua plus lexicon evidence, the family's choice as prior.
+"""Language of a message: script first, then a statistical guess plus lexicon evidence, the family's choice as prior.
 
-Why both: lingua is strong on full sentences but knows no Kurdish and wavers on two-word
-messages ("Spas", "kerkoj pune"); the lexicons know exactly the words families write.
+The statistical guess is the semantic layer's language head where the encoder runs (it reads romanized Arabic,
+Persian and Russian as what they are, and knows Kurmanji), else lingua. Why lexicon evidence as well: both are
+unsure on two-word messages ("Spas", "kerkoj pune"); the lexicons know exactly the words families write.
+Why not lingua beside the head: ~50 MB for no gain once the head is there; it is loaded only without it.
 
 Why lingua's low-accuracy mode: its high-accuracy models (1- to 5-grams) of our 15 languages take ~400 MB and
 2.5 s to load; the trigram models take ~30 MB and 0.2 s. What they lose on very short texts the script rules,
@@ -12,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-
-from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+from functools import cached_property
+from typing import Any
 
 from bot.understanding.normalize import fold_text
 
@@ -71,27 +73,56 @@ _KU_WORDS = frozenset(
 )
 
 
+# Written in Latin letters, these are still Arabic, Persian, Russian or Ukrainian ("ibni 6 snin", "shoharam mano
+# zad"): the head may say so when it is this sure and the message has a few words
+ROMANIZED = ("ar", "fa", "ru", "uk")
+ROMANIZED_SHARE = 0.25
+ROMANIZED_MARGIN = 1.3
+ROMANIZED_MIN_WORDS = 3
+
+
 class LanguageGuesser:
     def __init__(self, token_languages: dict[str, set[str]]) -> None:
         self._token_languages = token_languages
-        codes = [*SUPPORTED, "bs", "sr"]
+
+    @cached_property
+    def _detector(self) -> Any:
+        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
         languages = []
-        for code in codes:
+        for code in [*SUPPORTED, "bs", "sr"]:
             try:
                 languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
             except (AttributeError, ValueError):
                 continue  # Kurdish: not in lingua, decided by the lexicon alone
-        self._detector = (
+        return (
             LanguageDetectorBuilder.from_languages(*languages)
             .with_low_accuracy_mode()
             .with_preloaded_language_models()
             .build()
         )
 
+    def _lingua(self, text: str) -> list[tuple[str, float]]:
+        try:
+            values = self._detector.compute_language_confidence_values(text)
+        except Exception:  # lingua must never take the bot down; the lexicon still decides
+            return []
+        out = []
+        for conf in values:
+            code = conf.language.iso_code_639_1.name.lower()
+            out.append((_LINGUA_MAP.get(code, code), conf.value))
+        return out
+
     def guess(
-        self, raw: str, toks: Sequence[str], hint: str | None = None, names: frozenset[str] = frozenset()
+        self,
+        raw: str,
+        toks: Sequence[str],
+        hint: str | None = None,
+        names: frozenset[str] = frozenset(),
+        head: Sequence[tuple[str, float]] = (),
     ) -> str | None:
-        """`names`: folded tokens of place names in the message (German in every language: not evidence)."""
+        """`names`: folded tokens of place names in the message (German in every language: not evidence);
+        `head`: the semantic layer's language shares, used instead of lingua when given."""
         letters = [ch for ch in raw.lower() if ch.isalpha()]
         if not letters:
             return None
@@ -114,6 +145,12 @@ class LanguageGuesser:
         if hint in SUPPORTED and len(words) <= 2:
             # a word or two ("ok", "hallo", "merhaba", "Spas") never flips the family's chosen language
             return hint
+        shares = dict(head)
+        if candidates is _LATIN and len(words) >= ROMANIZED_MIN_WORDS and head:
+            top, share = head[0]
+            latin_best = max(shares.get(c, 0.0) for c in _LATIN)
+            if top in ROMANIZED and share >= ROMANIZED_SHARE and share >= ROMANIZED_MARGIN * latin_best:
+                return top
         scores = dict.fromkeys(candidates, 0.0)
         alpha_all = [t for t in toks if t.isalpha()]
         # Place names and the German terms every lexicon borrows ("Kindergeld", "Kita", "kindergarden") say
@@ -122,14 +159,10 @@ class LanguageGuesser:
         script_text = _without(raw, borrowed) if borrowed else raw
         if len(_WORD.findall(script_text)) < 2:  # too little left: German words in a German message
             script_text = _without(raw, names) if names else raw
-        try:
-            for conf in self._detector.compute_language_confidence_values(script_text):
-                code = conf.language.iso_code_639_1.name.lower()
-                code = _LINGUA_MAP.get(code, code)
-                if code in scores:
-                    scores[code] += conf.value
-        except Exception:  # lingua must never take the bot down; the lexicon still decides
-            pass
+        statistical = head if head else self._lingua(script_text)
+        for code, value in statistical:
+            if code in scores:
+                scores[code] += value
         alpha = [t for t in toks if t.isalpha()]
         if alpha:
             for tok in alpha:
@@ -137,7 +170,7 @@ class LanguageGuesser:
                 share = [lang for lang in langs if lang in scores]
                 for lang in share:  # on a word or two the lexicon knows more than lingua's trigrams
                     scores[lang] += 1.0 / len(share) / len(alpha) * (1.2 if len(alpha) > 2 else 2.5)
-        if "ku" in scores:  # lingua has no Kurdish: its letters and its little words speak for it
+        if "ku" in scores and not head:  # lingua has no Kurdish: its letters and its little words speak for it
             ku_words = sum(1 for t in alpha if t in _KU_WORDS) / max(1, len(alpha))
             scores["ku"] += 0.6 * bool(_KU_LETTERS & set(letters)) + 0.8 * ku_words
         if hint in scores:

@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.domain.needs import NEED_IDS
 from bot.understanding.intents import INTENTS
+from bot.understanding.language import SUPPORTED
 from bot.understanding.lexicon import EMERGENCY_KINDS
 from bot.understanding.semantic import (
     BUNDLED_SEMANTIC_DIR,
@@ -36,12 +37,15 @@ from bot.understanding.semantic import (
 log = logging.getLogger(__name__)
 
 BUNDLED_CORPUS_DIR = BUNDLED_SEMANTIC_DIR.parent / "corpus"
-DEV_FILE = Path(__file__).resolve().parent.parent.parent / "tests" / "data" / "understanding_eval.jsonl"
-LANGUAGES = frozenset({"de", "en", "tr", "ar", "uk", "ru", "fa", "ro", "pl", "it", "hr", "sq", "ku"})
+_TEST_DATA = Path(__file__).resolve().parent.parent.parent / "tests" / "data"
+# The thresholds are chosen on these: the lexicons' eval set and the first round's held-out set, whose misses
+# were read in the second round (so a dev set now). tests/data/heldout2.jsonl is never read here.
+DEV_FILES = (_TEST_DATA / "understanding_eval.jsonl", _TEST_DATA / "heldout.jsonl")
+LANGUAGES = frozenset(SUPPORTED)
 TRAIN_CHARS = 1000
 STEPS, LEARNING_RATE, L2 = 200, 0.05, 0.02  # chosen by out-of-fold figures: strong L2 generalizes better
 FOLDS = 5
-UNCERTAIN_PRECISION, CERTAIN_PRECISION, CORPUS_PRECISION_FLOOR = 0.8, 0.92, 0.6
+UNCERTAIN_PRECISION, CERTAIN_PRECISION, CORPUS_PRECISION_FLOOR = 0.87, 0.92, 0.6
 
 
 class CorpusError(ValueError):
@@ -159,6 +163,7 @@ class Targets:
     needs: np.ndarray
     intents: np.ndarray
     weight: np.ndarray  # per line, for the emergency head: 0 leaves a line out
+    languages: np.ndarray  # (n, len(SUPPORTED)) the line's language
 
 
 def targets(examples: Sequence[Example]) -> Targets:
@@ -168,7 +173,9 @@ def targets(examples: Sequence[Example]) -> Targets:
     needs = np.zeros((n, len(NEED_IDS)))
     intents = np.zeros((n, len(INTENTS)))
     weight = np.ones(n)
+    languages = np.zeros((n, len(SUPPORTED)))
     for i, ex in enumerate(examples):
+        languages[i, SUPPORTED.index(ex.lang)] = 1
         if ex.emergency:
             emergency[i, 0] = 1
             kinds[i, EMERGENCY_KINDS.index(ex.emergency)] = 1
@@ -180,7 +187,7 @@ def targets(examples: Sequence[Example]) -> Targets:
             # "he controls me", "my ex waits outside the Kita": people label these need or emergency alike;
             # recall first, so they never teach the emergency head that such words are harmless
             weight[i] = 0.0
-    return Targets(emergency, kinds, needs, intents, weight)
+    return Targets(emergency, kinds, needs, intents, weight, languages)
 
 
 def fit_heads(features: np.ndarray, t: Targets) -> dict[str, Head]:
@@ -189,6 +196,7 @@ def fit_heads(features: np.ndarray, t: Targets) -> dict[str, Head]:
         "emergency": Head(("emergency",), *fit_logistic(features, t.emergency, t.weight)),
         "needs": Head(tuple(NEED_IDS), *fit_logistic(features, t.needs)),
         "intents": Head(INTENTS, *fit_logistic(features, t.intents)),
+        "languages": Head(SUPPORTED, *fit_logistic(features, t.languages)),
     }
     kinds_w, kinds_b = fit_logistic(features[is_emergency], t.kinds[is_emergency])
     heads["kinds"] = Head(EMERGENCY_KINDS, kinds_w, kinds_b)
@@ -259,15 +267,18 @@ def out_of_fold(features: np.ndarray, t: Targets, raw: np.ndarray) -> dict[str, 
         ):
             weights, bias = fit_logistic(features[train], y[train], None if w is None else w[train])
             oof[name][test] = Head((), weights, bias).probabilities(features[test])
-        voters = neighbours_of(raw[train], t.emergency[train, 0], t.weight[train])
-        oof["emergency"][test, 0] = (oof["emergency"][test, 0] + voters.vote(raw[test])) / 2
+        voters = neighbours_of(raw[train], t.emergency[train, 0], t.weight[train], t.needs[train])
+        similarity = voters.similarities(raw[test])
+        oof["emergency"][test, 0] = (oof["emergency"][test, 0] + voters.vote(raw[test], similarity)) / 2
+        needs_vote = voters.needs_vote(similarity)
+        assert needs_vote is not None
+        oof["needs"][test] = (oof["needs"][test] + needs_vote) / 2
     return oof
 
 
-def neighbours_of(raw: np.ndarray, emergency: np.ndarray, weight: np.ndarray) -> Neighbours:
-    """The lines the emergency head learned from (left-out lines vote neither way)."""
-    keep = weight > 0
-    return Neighbours(raw[keep].astype(np.float32), emergency[keep].astype(np.float32))
+def neighbours_of(raw: np.ndarray, emergency: np.ndarray, weight: np.ndarray, needs: np.ndarray) -> Neighbours:
+    """Every corpus line with its labels; lines left out of the emergency head vote on needs only."""
+    return Neighbours(raw.astype(np.float32), emergency.astype(np.float32), weight > 0, needs.astype(np.float32))
 
 
 # ------------------------------------------------------------------ the whole run
@@ -294,10 +305,12 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], batch: int = 64, cache:
     return np.stack([known[k] for k in keys]).astype(np.float32)
 
 
-def read_dev(path: Path = DEV_FILE) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_dev(paths: Sequence[Path] = DEV_FILES) -> list[dict]:
+    rows: list[dict] = []
+    for path in paths:
+        if path.exists():
+            rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
 
 
 def train(
@@ -323,7 +336,7 @@ def train(
         mean=mean.astype(np.float32),
         scale=scale.astype(np.float32),
         thresholds=Thresholds(1.0, 1.0, 1.0, 1.0),  # chosen below, with the finished heads
-        neighbours=neighbours_of(raw, t.emergency[:, 0], t.weight),
+        neighbours=neighbours_of(raw, t.emergency[:, 0], t.weight, t.needs),
         **fitted,
     )
     dev = None

