@@ -5,6 +5,8 @@ examples:
   python -m admin_scripts.offers import angebote.csv --dry-run
   python -m admin_scripts.offers import angebote.csv
   python -m admin_scripts.offers export alle.xlsx --network ludwigsburg
+  python -m admin_scripts.offers export --format hsds hsds-paket/     (or hsds-paket.zip)
+  python -m admin_scripts.offers import hsds-paket.zip --dry-run
   python -m admin_scripts.offers stale --days 365 [--by-provider rundbrief/]
   python -m admin_scripts.offers confirm --provider "Caritas Ludwigsburg" --by netzwerk@example.org
   python -m admin_scripts.offers template vorlage.csv
@@ -16,6 +18,8 @@ warning where the reading is worth a look. Offers are matched by external_id; of
 file's networks that the file no longer contains are removed (use --keep-missing to only add
 and update); removing more than 10 % of a network's offers needs --allow-removals.
 Running bots pick an import up within seconds, without a restart.
+Offers travel to and from other directories as Open Referral HSDS 3.0 data packages
+(a folder or .zip of JSON tables with datapackage.json); import reads them like any sheet.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from bot.domain.needs import Need
 from bot.domain.offers import Offer, format_opening_hours
 from bot.domain.places import Places
 from bot.knowledge import load_knowledge
-from bot.offer_files import COLUMNS, OfferFileError, guard_cell, read_offers, write_offers
+from bot.offer_files import COLUMNS, FORMATS, OfferFileError, guard_cell, read_offers, write_offers
 from bot.services.offers import (
     ImportPlan,
     OfferRepository,
@@ -103,7 +107,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with app.uow() as session:
         offers = OfferRepository(session).all(network=args.network)
     try:
-        write_offers(args.file, offers, app.knowledge.places)
+        write_offers(args.file, offers, app.knowledge.places, kind=args.format, needs=app.knowledge.needs)
     except OfferFileError as exc:
         raise ScriptError(str(exc)) from exc
     print(f"{len(offers)} Angebote nach {args.file} geschrieben")
@@ -176,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser("python -m admin_scripts.offers", __doc__)
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = commands.add_parser("import", help="import CSV/XLSX/JSON (all or nothing), e.g. import angebote.csv --dry-run")
+    c = commands.add_parser(
+        "import", help="import CSV/XLSX/JSON or an HSDS package (all or nothing), e.g. import angebote.csv --dry-run"
+    )
     c.add_argument("file", type=Path)
     c.add_argument("--dry-run", action="store_true", help="only show what would be added, changed and removed")
     c.add_argument("--keep-missing", action="store_true", help="do not remove offers missing from the file")
@@ -185,8 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     c.set_defaults(func=cmd_import)
 
-    c = commands.add_parser("export", help="export to CSV/XLSX/JSON, e.g. export alle.xlsx")
+    c = commands.add_parser(
+        "export", help="export to CSV/XLSX/JSON or an HSDS 3 package, e.g. export alle.xlsx / --format hsds paket/"
+    )
     c.add_argument("file", type=Path)
+    c.add_argument(
+        "--format", choices=FORMATS, help="csv, xlsx, json (default: from the suffix) or hsds (a folder, or a .zip)"
+    )
     c.add_argument("--network", help="only this network (ludwigsburg, esslingen, weimar)")
     c.set_defaults(func=cmd_export)
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from admin_scripts._cli import EXIT_OK, ScriptError, open_app, parser, run
-from bot.services.privacy import purge
+from bot.services.privacy import purge, vacuum_erased
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if days < 1:
         raise ScriptError("--days muss mindestens 1 sein")
     done = purge(app.uow, days, dry_run=args.dry_run)
+    if not args.dry_run:
+        vacuum_erased(app.uow)  # PostgreSQL: the deleted rows' bytes out of the tables' files
     verb = "würden gelöscht" if args.dry_run else "gelöscht"
     print(
         f"{done.conversations} Gespräche, {done.cases} abgeschlossene Fälle, {done.messages} Nachrichten {verb} "

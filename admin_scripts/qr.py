@@ -4,11 +4,15 @@ examples:
   python -m admin_scripts.qr --bot FamilienlotseBot --district Eglosheim --lang tr --out plakate/eglosheim-tr.pdf
   python -m admin_scripts.qr --district Südstadt --network weimar --lang ar --need money --out plakat.pdf
   TELEGRAM_BOT_USERNAME=FamilienlotseBot python -m admin_scripts.qr --district Nürtingen --lang uk --out nt
+  python -m admin_scripts.qr --district Eglosheim --lang ar --bilingual --web https://bot.example.org --out eg-ar
 
 The QR code holds https://t.me/<bot>?start=d-<district>_l-<lang>[_n-<need>]_s-<source>. Families who scan it
 start in their language with the district (and need) already chosen; the source (default qr-<district>) is
 counted in the anonymous statistics, so `python -m admin_scripts.report usage` shows which poster works.
-Both files are written: <out>.pdf for printing and <out>.png for mails and websites.
+Both files are written: <out>.pdf for printing and <out>.png for mails and websites. Families without Telegram
+find a second QR code to the web overview and the phone number of the network's Lotsen office (knowledge/
+districts.yaml, or --phone). The family's language stands on top and German below; --bilingual sets both side by
+side, equally large (Arabic and Farsi in the right-hand column, where their readers start).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers; must come before pyplot
 import matplotlib.pyplot as plt
 import segno
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
@@ -63,7 +68,7 @@ def _lines(text: str, width: int, rtl: bool = False) -> str:
     with "Eglosheim." or "Telegram" was laid out left to right, so the Latin word landed at the wrong end.
     The mark makes every line of an Arabic or Farsi text right-to-left, whatever word it starts with.
     """
-    lines = textwrap.wrap(text, width)
+    lines = [line for paragraph in text.split("\n") for line in textwrap.wrap(paragraph, width)]
     return "\n".join(RLM + line if rtl else line for line in lines)
 
 
@@ -91,8 +96,8 @@ def _qr_patch(link: str, x: float, y: float, size: float) -> PathPatch:
     return PathPatch(MplPath(vertices, codes), facecolor="black", edgecolor="none", antialiased=False)
 
 
-def render(link: str, text: PosterText, german: PosterText | None, network_name: str, web: str | None = None) -> Figure:
-    """The A4 poster: family's language on top, the QR code, the way in without Telegram, the German text below."""
+def _sheet(network_name: str) -> tuple[Figure, Axes]:
+    """An A4 page in millimetres with the blue band naming the network."""
     figure = plt.figure(figsize=A4_INCHES)
     ax = figure.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 210)
@@ -100,6 +105,12 @@ def render(link: str, text: PosterText, german: PosterText | None, network_name:
     ax.axis("off")
     ax.add_patch(Rectangle((0, 277), 210, 20, color=BLUE))
     ax.text(105, 287, f"Familienlotse · {network_name}", ha="center", va="center", fontsize=16, color="white")
+    return figure, ax
+
+
+def render(link: str, text: PosterText, german: PosterText | None, network_name: str, web: str | None = None) -> Figure:
+    """The A4 poster: family's language on top, the QR code, the way in without Telegram, the German text below."""
+    figure, ax = _sheet(network_name)
     rtl = text.rtl
     headline = _lines(text.headline, 30, rtl)
     ax.text(105, 266, headline, ha="center", va="top", fontsize=22, weight="bold")
@@ -112,23 +123,72 @@ def render(link: str, text: PosterText, german: PosterText | None, network_name:
     ax.text(105, 110, link.removeprefix("https://"), ha="center", va="top", fontsize=7.5, family="DejaVu Sans Mono")
     # each language's footer on its own line: one mixed line put the Arabic and German sentences in a muddle
     ax.text(105, 103, _lines(text.footer, 80, rtl), ha="center", va="top", fontsize=10, color="#333333")
+    x, align = (190, "right") if rtl else (52, "left")  # right-to-left text starts at the right margin
     if web:
         # the way in without Telegram: the overview needs no app and no account, in every language
         ax.add_patch(_qr_patch(web, 18, 66, 30))
-        x, align = (190, "right") if rtl else (52, "left")  # right-to-left text starts at the right margin
         ax.text(x, 92, _lines(text.web, 60, rtl), ha=align, va="top", fontsize=11, weight="bold")
         ax.text(52, 83, web.removeprefix("https://"), ha="left", va="top", fontsize=9, family="DejaVu Sans Mono")
-        if text.call:
-            ax.text(x, 76, _lines(text.call, 60, rtl), ha=align, va="top", fontsize=11)
+    if text.call:  # the Lotsen office, also on a poster without the web address
+        ax.text(
+            x if web else 105,
+            76 if web else 88,
+            _lines(text.call, 60, rtl),
+            ha=align if web else "center",
+            va="top",
+            fontsize=11,
+        )
     if german is not None:
         ax.plot([20, 190], [64, 64], color=BLUE, linewidth=1)
         ax.text(105, 60, _lines(german.headline, 75), ha="center", va="top", fontsize=12, weight="bold")
         ax.text(105, 50, _lines(german.body, 82), ha="center", va="top", fontsize=9.5, linespacing=1.35)
         if german.topic:
             ax.text(105, 31, german.topic, ha="center", va="top", fontsize=10.5, weight="bold", color=BLUE)
-        web_de = f"{german.web} {german.call}".strip() if web else ""
+        web_de = f"{german.web if web else ''} {german.call}".strip()
         ax.text(105, 23, _lines(web_de, 90), ha="center", va="top", fontsize=9)
         ax.text(105, 12, german.footer, ha="center", va="center", fontsize=10, color="#333333")
+    return figure
+
+
+# x centres (mm) in the two-column layout: the column, the strip beside the QR code, the strip beside the web code
+COLUMNS = {"left": (57, 36, 50), "right": (153, 174, 160)}
+
+
+def _fitted(ax: Axes, x: float, top: float, text: str, width: float, chars: int, rtl: bool, **style: object) -> float:
+    """Centred lines no wider than `width` mm (re-wrapped narrower until they fit: Cyrillic runs wider than
+    Latin); returns where the text ends, in mm from the bottom of the page."""
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    while True:
+        artist = ax.text(x, top, _lines(text, chars, rtl), ha="center", va="top", **style)  # type: ignore[arg-type]
+        (left, bottom), (right, _) = ax.transData.inverted().transform(artist.get_window_extent(renderer))
+        if right - left <= width or chars <= 12:
+            return float(bottom)
+        artist.remove()
+        chars -= 2
+
+
+def render_bilingual(link: str, text: PosterText, german: PosterText, network_name: str, web: str | None) -> Figure:
+    """The A4 poster in two equal columns, the family's language where its readers start: left, or right for
+    Arabic and Farsi (German takes the other column); the QR code between the footers, the web way in below."""
+    figure, ax = _sheet(network_name)
+    sides = (("right", text), ("left", german)) if text.rtl else (("left", text), ("right", german))
+    ax.plot([105, 105], [162, 270], color=BLUE, linewidth=1)
+    ax.add_patch(_qr_patch(link, 62, 72, 86))
+    ax.text(105, 72, link.removeprefix("https://"), ha="center", va="top", fontsize=7.5, family="DejaVu Sans Mono")
+    if web:
+        ax.add_patch(_qr_patch(web, 90, 22, 30))
+        ax.text(105, 22, web.removeprefix("https://"), ha="center", va="top", fontsize=7.5, family="DejaVu Sans Mono")
+    for side, column in sides:
+        x, beside_qr, beside_web = COLUMNS[side]
+        rtl = column.rtl
+        end = _fitted(ax, x, 270, column.headline, 86, 22, rtl, fontsize=19, weight="bold", linespacing=1.2)
+        end = _fitted(ax, x, end - 5, column.body, 86, 38, rtl, fontsize=12.5, linespacing=1.4)
+        if column.topic:
+            _fitted(ax, x, end - 4, column.topic, 86, 36, rtl, fontsize=12.5, weight="bold", color=BLUE)
+        _fitted(ax, beside_qr, 124, column.footer, 44, 20, rtl, fontsize=10, color="#333333")
+        if web:
+            lines = column.web + (f"\n{column.call}" if column.call else "")  # the number on a line of its own
+            _fitted(ax, beside_web, 48, lines, 68, 34, rtl, fontsize=10, linespacing=1.4)
     return figure
 
 
@@ -161,7 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the /angebote overview is served (default: the origin of $WEBHOOK_URL); printed as a second "
         "QR code for families without Telegram",
     )
-    p.add_argument("--phone", help="the network's Lotsen office phone, printed under the web address")
+    p.add_argument(
+        "--phone", help="phone for families without Telegram (default: the network's lotsen_office in knowledge)"
+    )
+    p.add_argument(
+        "--bilingual",
+        action="store_true",
+        help="the family's language and German side by side, equally large (right to left: family's on the right)",
+    )
     p.add_argument("--label", help="what coordinators call this poster; kept in plakate.csv beside it for the report")
     p.add_argument("--out", required=True, type=Path, metavar="FILE", help="poster file; .pdf and .png are written")
     args = p.parse_args(argv)
@@ -174,15 +241,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = payload(knowledge.places, district, code, need, args.source)
         base = args.web or default_web_base(os.environ.get("WEBHOOK_URL"))
         web = web_link(base, district.network_id, code) if base else None
+        if args.bilingual and code == "de":
+            raise PosterError("--bilingual stellt eine andere Sprache neben Deutsch — bitte --lang angeben, z. B. ar")
     except PosterError as exc:
         raise ScriptError(str(exc)) from exc
     link = deep_link(bot, start)
     network = knowledge.places.network(district.network_id)
-    phone = (args.phone or "").strip()
+    office = network.lotsen_office if network else None
+    phone = (args.phone or (office.phone if office else "")).strip()
     german = poster_text_de(knowledge, district.name, need, phone)
     # German families get the German text once; everyone else gets theirs plus German
     text = german if code == "de" else poster_text(code, district.name, need, phone)
-    figure = render(link, text, None if code == "de" else german, network.name if network else "", web)
+    name = network.name if network else ""
+    if args.bilingual:
+        figure = render_bilingual(link, text, german, name, web)
+    else:
+        figure = render(link, text, None if code == "de" else german, name, web)
     pdf, png = _paths(args.out)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(pdf, format="pdf")

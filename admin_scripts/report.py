@@ -5,12 +5,18 @@ examples:
   python -m admin_scripts.report gaps --network all --out bericht/         # all networks in one report
   python -m admin_scripts.report gaps --since 2026-09-01 --network ludwigsburg --out bericht/
   python -m admin_scripts.report usage --posters plakate/plakate.csv --out bericht/
+  python -m admin_scripts.report outcomes --since 2026-09-01 --network weimar --out bericht/
+  python -m admin_scripts.report lotsen [--since 2026-09-01] [--per-lotse] [--out team.csv]   # the Lotsen team
 
 Without --network every network gets its own folder (bericht/ludwigsburg/, bericht/esslingen/, ...): a council
 decides about its own town. gaps writes luecken.csv (every district x need), anfragen-pro-woche.csv,
 quartale.csv (this quarter against the last), charts (PNG), luecken-bericht.html and luecken-bericht.pdf (A4,
 printed by Chromium). usage writes nutzung.csv, nutzung.png, nutzung-bericht.html and .pdf: languages,
-channels and entry points by their poster label. Counts below 5 are shown as "< 5" and never ranked.
+channels and entry points by their poster label. outcomes writes nachfrage.csv, nachfrage-gruende.csv,
+nachfrage-bericht.html and .pdf: whether families who agreed to a check-in reached the offer and whether it
+helped, per need, district, offer and Lotsen outcome, with the reasons; offers families often could not reach
+are named with what to check (the gap report has a short section of the same). Counts below 5 are shown as
+"< 5" and never ranked.
 CSV files use ';' and a decimal comma, as German Excel expects.
 """
 
@@ -41,29 +47,40 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from admin_scripts import _team_report as team_report
 from admin_scripts._cli import EXIT_OK, ScriptError, open_app, parser, run
 from bot.bootstrap import App
 from bot.domain.offers import Offer
 from bot.domain.places import Network, Places
 from bot.i18n import SUPPORTED, texts
+from bot.services.handover import OUTCOMES
 from bot.services.offers import OfferRepository
 from bot.services.reports import (
+    CHECKIN_REASONS_DE,
+    CHECKINS_DE,
     MIN_COUNT,
+    REQUEST_OUTCOMES,
     SCORE_EXPLANATION_DE,
     SMALL,
     SMALL_NUMBERS_DE,
+    CheckInCell,
+    CheckInResult,
     DemandEvent,
     GapCell,
     Period,
     PeriodRow,
     UsageCount,
     ambiguous_district_names,
+    check_sentence,
+    checkin_cells,
     compared_quarters,
     find_network,
     gap_cells,
     gap_sentence,
     largest_gaps,
+    load_checkins,
     load_events,
+    offers_to_check,
     period_comparison,
     place_name,
     read_poster_register,
@@ -126,11 +143,17 @@ class Target:
     scope: Scope
     out: Path
     events: list[DemandEvent]
+    checkins: list[CheckInResult]
 
     @property
     def in_scope(self) -> list[DemandEvent]:
         since = self.scope.since
         return [e for e in self.events if since is None or e.day >= since]
+
+    @property
+    def checkins_in_scope(self) -> list[CheckInResult]:
+        since = self.scope.since
+        return [c for c in self.checkins if since is None or c.day >= since]
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -281,9 +304,11 @@ def _targets(args: argparse.Namespace) -> tuple[list[Target], list[Offer], Place
     with app.uow() as session:
         offers = OfferRepository(session).all()
         for networks, out in groups:
-            events = load_events(session, network=networks[0].id if len(networks) == 1 else None)
+            network = networks[0].id if len(networks) == 1 else None
+            events = load_events(session, network=network)
+            checkins = load_checkins(session, network=network)
             out.mkdir(parents=True, exist_ok=True)
-            targets.append(Target(Scope(since, networks, today), out, events))
+            targets.append(Target(Scope(since, networks, today), out, events, checkins))
     return targets, offers, places, app
 
 
@@ -530,7 +555,7 @@ def _gap_report(target: Target, offers: Sequence[Offer], app: App, args: argpars
     requests = sum(c.requests for c in cells)
     nothing = sum(c.nothing_found for c in cells)
     small = [c for c in cells if c.requests and c.small]
-    unplaced = sum(1 for e in events if e.outcome in ("found", "nothing_fits") and not (e.district and e.need))
+    unplaced = sum(1 for e in events if e.outcome in REQUEST_OUTCOMES and not (e.district and e.need))
     period_sentence, period_rows = _period_parts(periods, current, previous)
     parts = [
         "<h2>Das Wichtigste</h2>",
@@ -566,7 +591,9 @@ def _gap_report(target: Target, offers: Sequence[Offer], app: App, args: argpars
     parts += [
         "<h2>So wird gerechnet</h2>",
         "<ul><li><strong>Anfragen</strong>: Suchen von Familien nach Angeboten (gefunden oder nichts Passendes).</li>"
-        "<li><strong>Nichts gefunden</strong>: die Suche ergab kein passendes Angebot.</li>"
+        "<li><strong>Nichts gefunden</strong>: kein gezeigtes Angebot passte wirklich — es muss den Bedarf als "
+        "Hauptthema haben, zum Alter passen und den Stadtteil versorgen (ein Deutschkurs mit Kinderbetreuung ist "
+        "kein Kitaplatz).</li>"
         "<li><strong>Angebote</strong>: gültige Angebote zu diesem Bedarf, die den Stadtteil versorgen "
         "(Angebote für das ganze Netzwerk zählen überall mit).</li>"
         "<li><strong>An Lotse übergeben</strong>: Anteil der Anfragen, bei denen ein Mensch gebeten wurde.</li>"
@@ -622,6 +649,7 @@ def _gap_report(target: Target, offers: Sequence[Offer], app: App, args: argpars
             numeric_from=2,
         ),
     ]
+    parts += _checkin_parts(target, offers, app, brief=True)
     page = out / "luecken-bericht.html"
     page.write_text(_page(f"Lückenbericht Familienlotse – {scope.title_suffix}", scope, parts), encoding="utf-8")
     pdf = _pdf_or_note(page, args)
@@ -752,6 +780,174 @@ def cmd_usage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------------------------- outcomes
+
+CHECKIN_COLUMNS = (
+    "gruppe",
+    "schluessel",
+    "bezeichnung",
+    "gefragt",
+    "geantwortet",
+    "erreicht",
+    "noch_nicht",
+    "nicht_erreicht",
+    "geholfen",
+    "zum_teil",
+    "nicht_geholfen",
+    "anteil_erreicht",
+    "anteil_geholfen",
+    "haeufigster_grund",
+    "pruefen",
+)
+CHECKIN_GROUPS = (
+    ("need", "bedarf", "Bedarf"),
+    ("district", "stadtteil", "Stadtteil"),
+    ("offer_id", "angebot", "Angebot"),
+    ("case_outcome", "fall_ergebnis", "Ergebnis des Lotsen"),
+)
+
+
+def _checkin_labels(by: str, offers: Sequence[Offer], app: App) -> dict[str, str]:
+    knowledge = app.knowledge
+    if by == "need":
+        return {n.id: n.label_de for n in knowledge.needs}
+    if by == "district":
+        return {d.id: d.name for d in knowledge.places.districts}
+    if by == "offer_id":
+        return {o.external_id: o.title for o in offers}
+    return {**OUTCOMES, "": "ohne Lotsen (nach der Angebotsliste)"}
+
+
+def _helped_share(cell: CheckInCell) -> float | None:
+    return cell.share(cell.helped, cell.helped + cell.partly + cell.not_helped)
+
+
+def _checkin_row(cell: CheckInCell) -> list[object]:
+    """One table row under the small-number rule: '< 5' for small counts, shares only from 5 answers on."""
+
+    def count(n: int) -> str:
+        return shown_count(n) if not cell.small or n == 0 else ("–" if n else "0")
+
+    reason = CHECKIN_REASONS_DE.get(cell.top_reason or "", "–")
+    return [
+        cell.label,
+        shown_count(cell.asked),
+        shown_count(cell.answered),
+        count(cell.reached),
+        count(cell.helped),
+        count(cell.partly),
+        count(cell.not_helped),
+        count(cell.could_not),
+        _percent(cell.share(cell.reached)),
+        _percent(_helped_share(cell)),
+        reason,
+    ]
+
+
+CHECKIN_HEADER = (
+    "gefragt",
+    "geantwortet",
+    "erreicht",
+    "geholfen",
+    "zum Teil",
+    "nicht geholfen",
+    "nicht erreicht",
+    "Anteil erreicht",
+    "Anteil geholfen",
+    "häufigster Grund",
+)
+
+
+def _checkin_parts(target: Target, offers: Sequence[Offer], app: App, *, brief: bool = False) -> list[str]:
+    """The check-in findings as HTML: the summary, offers to check, tables by need (and district, offer, case)."""
+    results = target.checkins_in_scope
+    heading = "<h2>Hat es geholfen? Die Nachfrage bei den Familien</h2>"
+    if not results:
+        return [heading, "<p>Im Zeitraum hat noch keine Familie eine Nachfrage beantwortet.</p>"]
+    [everyone] = checkin_cells(results, "all", {"": "alle"})
+    summary = f"{shown_count(everyone.asked)} Familien wurden nachgefragt, {shown_count(everyone.answered)} antworteten"
+    if not everyone.small:
+        summary += (
+            f": {shown_count(everyone.reached)} erreichten das Angebot ({_percent(everyone.share(everyone.reached))}), "
+            f"{shown_count(everyone.could_not)} nicht; {shown_count(everyone.helped)} sagten, es habe geholfen, "
+            f"{shown_count(everyone.partly)} zum Teil"
+        )
+    parts = [heading, f"<p>{html.escape(summary)}.</p>"]
+    by_offer = checkin_cells(results, "offer_id", _checkin_labels("offer_id", offers, app))
+    flagged = offers_to_check(c for c in by_offer if c.key)
+    if flagged:
+        parts.append("<h3>Angebote zum Nachsehen</h3>")
+        parts.append('<ol class="befunde">' + "".join(f"<li>{html.escape(check_sentence(c))}</li>" for c in flagged))
+        parts.append("</ol>")
+    groups = CHECKIN_GROUPS[:1] if brief else CHECKIN_GROUPS
+    for by, _, title in groups:
+        cells = by_offer if by == "offer_id" else checkin_cells(results, by, _checkin_labels(by, offers, app))
+        if by == "case_outcome" and all(not c.key for c in cells):
+            continue
+        parts.append(
+            _table(
+                f"Nachfrage nach {title} (Felder unter 5 Antworten am Ende, ohne Rang)",
+                (title, *CHECKIN_HEADER),
+                [_checkin_row(c) for c in cells],
+            )
+        )
+    parts.append(f'<p class="hinweis">{html.escape(CHECKINS_DE)}</p>')
+    return parts
+
+
+def _checkin_csv_row(group: str, cell: CheckInCell, flag: bool) -> list[object]:
+    """nachfrage.csv: counts under the small-number rule, shares and reason only from 5 answers on."""
+
+    def count(n: int) -> object:
+        return shown_count(n) if not cell.small or n == 0 else ""  # a small cell shows only its '< 5'
+
+    return [
+        group,
+        cell.key,
+        cell.label,
+        shown_count(cell.asked),
+        shown_count(cell.answered),
+        count(cell.reached),
+        count(cell.not_yet),
+        count(cell.could_not),
+        count(cell.helped),
+        count(cell.partly),
+        count(cell.not_helped),
+        _decimal(cell.share(cell.reached), 3),
+        _decimal(_helped_share(cell), 3),
+        cell.top_reason or "",
+        "ja" if flag else "",
+    ]
+
+
+def cmd_outcomes(args: argparse.Namespace) -> int:
+    targets, offers, _, app = _targets(args)
+    for target in targets:
+        scope, out, results = target.scope, target.out, target.checkins_in_scope
+        rows: list[list[object]] = []
+        reasons: list[list[object]] = []
+        for by, group, _ in CHECKIN_GROUPS:
+            for cell in checkin_cells(results, by, _checkin_labels(by, offers, app)):
+                flag = by == "offer_id" and bool(cell.key) and cell.often_not_reached
+                rows.append(_checkin_csv_row(group, cell, flag))
+                if by == "need" and not cell.small:
+                    for reason, n in cell.reasons:
+                        label = CHECKIN_REASONS_DE.get(reason, reason)
+                        reasons.append([cell.key, cell.label, reason, label, shown_count(n)])
+        _write_csv(out / "nachfrage.csv", CHECKIN_COLUMNS, rows)
+        _write_csv(out / "nachfrage-gruende.csv", ("bedarf_id", "bedarf", "grund_id", "grund", "anzahl"), reasons)
+        page = out / "nachfrage-bericht.html"
+        parts = _checkin_parts(target, offers, app)
+        page.write_text(_page(f"Nachfrage bei den Familien – {scope.title_suffix}", scope, parts), encoding="utf-8")
+        pdf = _pdf_or_note(page, args)
+        answered = sum(1 for r in results if r.outcome != "no_answer")
+        print(
+            f"Nachfragebericht {scope.title_suffix}: {shown_count(len(results))} nachgefragt, "
+            f"{shown_count(answered)} geantwortet — {page.name}{pdf} geschrieben nach {out}"
+        )
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------------------------- main
 
 
@@ -761,6 +957,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, func, text in (
         ("gaps", cmd_gaps, "gap report (CSV, charts, HTML, PDF), e.g. gaps --since 2026-09-01 --out bericht/"),
         ("usage", cmd_usage, "languages, channels and entry points, e.g. usage --out bericht/"),
+        ("outcomes", cmd_outcomes, "did families reach the offer, did it help, e.g. outcomes --out bericht/"),
     ):
         c = commands.add_parser(name, help=text)
         c.add_argument("--since", metavar="DATE", help="only events from this day on (YYYY-MM-DD)")
@@ -781,6 +978,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 help="poster register(s) written by admin_scripts.qr --label (plakate.csv): entry -> poster label",
             )
         c.set_defaults(func=func)
+    team_report.add_command(commands)  # lotsen: the team's own figures (admin_scripts/_team_report.py)
     args = p.parse_args(argv)
     args.today = args.today or date.today()
     return args.func(args)

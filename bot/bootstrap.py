@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import time
 import weakref
@@ -71,6 +72,7 @@ def offer_index(app: App) -> OfferIndex:
 
 
 OFFERS_POLL_SECONDS = 1.0
+REBUILD_SWITCH_SECONDS = 0.001
 
 
 class LiveOffers:
@@ -92,10 +94,25 @@ class LiveOffers:
         self._stop = threading.Event()
 
     def _load(self) -> tuple[int, OfferIndex]:
-        with self._app.uow() as session:
-            generation = current_generation(session)  # first: a change during the load is caught next poll
-            offers = OfferRepository(session).all()
-        return generation, _shown(offers)
+        # Without the collector while building: it would walk the half-built offers again and again (a third
+        # of the load time at 100,000 offers), and a full collection before the freeze holds every thread for a
+        # second. Only cycles wait meanwhile; the requests free their garbage as ever.
+        # And a shorter switch interval: a request arriving on the event loop gets the interpreter lock from the
+        # building thread within 1 ms instead of 5 ms.
+        collecting, interval = gc.isenabled(), sys.getswitchinterval()
+        gc.disable()
+        sys.setswitchinterval(min(interval, REBUILD_SWITCH_SECONDS))
+        try:
+            with self._app.uow() as session:
+                generation = current_generation(session)  # first: a change during the load is caught next poll
+                offers = OfferRepository(session).all()
+            index = _shown(offers)
+            gc.freeze()  # the new offers live long: keep the collector off them
+            return generation, index
+        finally:
+            sys.setswitchinterval(interval)
+            if collecting:
+                gc.enable()
 
     # --- what the conversation reads
     def page(self, request: MatchRequest, start: int, size: int) -> tuple[list[Match], int]:
@@ -125,7 +142,6 @@ class LiveOffers:
         generation, index = self._load()
         self.index, self.generation = index, generation  # readers see the old or the new index, never a mix
         self.last_swap_seconds = time.perf_counter() - started
-        gc.freeze()  # as at start: the new offers live long, keep the collector off them
         log.info("Angebote neu geladen (Stand %d, %d Angebote, %.2f s)", generation, len(index), self.last_swap_seconds)
         return True
 
@@ -169,6 +185,7 @@ def handover_service(app: App) -> HandoverService:
         default_group=app.settings.lotsen_chat_id,
         now=lambda: datetime.now(UTC),
         raise_after=timedelta(minutes=app.settings.raise_after_minutes),
+        oncall_group=app.settings.oncall_chat_id,
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from bot.domain.needs import NEED_IDS, Need
-from bot.domain.places import District, Network, Places
+from bot.domain.offers import OpeningHoursError, parse_opening_hours
+from bot.domain.places import District, LotsenOffice, Network, Places
 
 BUNDLED_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -95,9 +96,34 @@ def _places(path: Path) -> Places:
                 state=net.get("state", ""),
                 districts=districts,
                 postal_codes=tuple(str(c) for c in net.get("postal_codes") or ()),
+                lotsen_office=_lotsen_office(path, net),
+                followup_days=_followup_days(path, net),
             )
         )
     return Places(tuple(networks))
+
+
+def _followup_days(path: Path, net: dict[str, Any]) -> int:
+    """`followup_days: 7` under a network: when a check-in the family agreed to comes (1 to 60 days)."""
+    days = net.get("followup_days", 7)
+    if not isinstance(days, int) or not 1 <= days <= 60:
+        raise KnowledgeError(f"{path}: followup_days von '{net['id']}' muss eine ganze Zahl von 1 bis 60 sein")
+    return days
+
+
+def _lotsen_office(path: Path, net: dict[str, Any]) -> LotsenOffice | None:
+    """`lotsen_office: {phone: "...", hours: "Mo-Do 09:00-16:00"}` under a network; optional, hours too."""
+    office = net.get("lotsen_office")
+    if not office:
+        return None
+    phone = str(office.get("phone") or "").strip() if isinstance(office, dict) else ""
+    if not phone:
+        raise KnowledgeError(f"{path}: lotsen_office von '{net['id']}' braucht eine Telefonnummer (phone)")
+    try:
+        hours = parse_opening_hours(str(office.get("hours") or ""))
+    except OpeningHoursError as exc:
+        raise KnowledgeError(f"{path}: lotsen_office.hours von '{net['id']}': {exc}") from None
+    return LotsenOffice(phone=phone, hours=hours)
 
 
 def _network_aliases(path: Path) -> dict[str, tuple[str, ...]]:

@@ -97,7 +97,7 @@ _GERMAN_TRANSLATION_COLUMN = re.compile(
 )
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-FORMATS = ("csv", "xlsx", "json")
+FORMATS = ("csv", "xlsx", "json", "hsds")
 
 
 def _key(name: str) -> str:
@@ -176,9 +176,17 @@ class ReadResult:
 
 
 def file_format(path: Path) -> str:
+    """csv, xlsx or json by the suffix; hsds for an Open Referral data package (a folder or a .zip)."""
+    from bot.offer_hsds import is_package
+
+    if is_package(path):
+        return "hsds"
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise OfferFileError(f"{path.name}: unbekanntes Format '.{suffix}' (erlaubt: .csv, .xlsx, .json)")
+        raise OfferFileError(
+            f"{path.name}: unbekanntes Format '.{suffix}' (erlaubt: .csv, .xlsx, .json, HSDS-Ordner oder .zip;"
+            " ein neuer HSDS-Ordner: export --format hsds)"
+        )
     return suffix
 
 
@@ -311,6 +319,27 @@ def _json_records(raw: bytes, name: str, warnings: list[Problem]) -> Iterator[tu
                     flat[f"summary_{lang}"] = texts.get("summary", "")
                     flat[f"translated_from_{lang}"] = texts.get("source", "")
             yield number, flat
+
+
+def _hsds_records(path: Path, names: Names, warnings: list[Problem]) -> Iterator[tuple[int, Record]]:
+    """An HSDS data package's services as records (line = position in services.json)."""
+    from bot.offer_hsds import PackageError, read_tables, service_records
+
+    try:
+        tables = read_tables(path)
+    except PackageError as exc:
+        raise OfferFileError(str(exc)) from exc
+    except OSError as exc:
+        raise OfferFileError(f"{path}: nicht lesbar ({exc.strerror})") from exc
+    for line, record, notes in service_records(tables, names.places, lambda word: names.need(word)[0]):
+        warnings += [Problem(line, "-", note) for note in notes]
+        yield line, record
+
+
+def _bundled_needs() -> tuple[Need, ...]:
+    from bot.knowledge import bundled_knowledge  # lazily: knowledge loading is not needed for writing
+
+    return bundled_knowledge().needs
 
 
 # ---------------------------------------------------------------- names people write, to ids
@@ -734,17 +763,17 @@ def read_offers(path: Path, places: Places, needs: tuple[Need, ...] | None = Non
     `needs` (the knowledge's) lets German need names through; without it the bundled needs are used.
     """
     kind = file_format(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise OfferFileError(f"{path}: nicht lesbar ({exc.strerror})") from exc
-    if needs is None:
-        from bot.knowledge import bundled_knowledge  # lazily: knowledge loading is not needed for writing
-
-        needs = bundled_knowledge().needs
+    needs = needs if needs is not None else _bundled_needs()
     names = Names(places, needs)
     warnings: list[Problem] = []
-    records = {"csv": _csv_records, "xlsx": _xlsx_records, "json": _json_records}[kind](raw, path.name, warnings)
+    if kind == "hsds":
+        records = _hsds_records(path, names, warnings)
+    else:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise OfferFileError(f"{path}: nicht lesbar ({exc.strerror})") from exc
+        records = {"csv": _csv_records, "xlsx": _xlsx_records, "json": _json_records}[kind](raw, path.name, warnings)
     offers: list[Offer] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -872,9 +901,19 @@ def _flat_cells(record: dict[str, Any], languages: list[str], sourced: set[str])
     return [_guard(c) for c in cells]
 
 
-def write_offers(path: Path, offers: list[Offer], places: Places) -> None:
-    kind = file_format(path)
+def write_offers(
+    path: Path, offers: list[Offer], places: Places, *, kind: str | None = None, needs: tuple[Need, ...] | None = None
+) -> None:
+    """Write the offers as `kind` (by default from the suffix; "hsds" writes a data package folder or .zip)."""
+    kind = kind or file_format(path)
+    if kind not in FORMATS:
+        raise OfferFileError(f"unbekanntes Format '{kind}' (erlaubt: {', '.join(FORMATS)})")
     records = [offer_to_record(o, places) for o in sorted(offers, key=lambda o: o.external_id)]
+    if kind == "hsds":
+        from bot.offer_hsds import write_package
+
+        write_package(path, records, places, needs if needs is not None else _bundled_needs())
+        return
     languages = translation_languages(offers)
     sourced = {lang for o in offers for lang, t in o.translations.items() if t.source}
     header = list(COLUMNS)

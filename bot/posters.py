@@ -1,8 +1,9 @@
-"""Entry posters: the deep link that presets district and language, and the poster text in two languages.
+"""Deep links into the bot: entry posters that preset district and language, and "ask a Lotse" on the web.
 
 The link is https://t.me/<bot>?start=<payload>, payload `d-<district>_l-<lang>[_n-<need>]_s-<source>` as read by
 bot.conversation.flow; the source becomes the anonymous statistics' `entry`, so coordinators see which poster
-brought families (`python -m admin_scripts.report usage`). Rendering lives in admin_scripts/qr.py.
+brought families (`python -m admin_scripts.report usage`). An offer's page on /angebote links with
+`o-<offer id>_l-<lang>_s-web` (the offer's network and topic preset). Rendering lives in admin_scripts/qr.py.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import re
 from dataclasses import dataclass
 
 from bot.conversation.flow import NEED_LABELS
+from bot.domain.offers import Offer
 from bot.domain.places import District, Places
 from bot.i18n import SUPPORTED, texts
 from bot.knowledge import Knowledge
 from bot.services.reports import find_network
+from bot.settings import BOT_USERNAME
 
 MAX_PAYLOAD = 64  # Telegram's limit for /start parameters
 _SOURCE = re.compile(r"^[a-z0-9-]{1,32}$")  # what flow accepts as an entry
-_BOT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
+WEB_SOURCE = "web"  # the entry the statistics count for families who came from the web overview
 
 
 class PosterError(ValueError):
@@ -81,18 +84,24 @@ def check_bot(name: str | None) -> str:
     if not name:
         raise PosterError("Bot-Name fehlt: --bot NAME angeben oder TELEGRAM_BOT_USERNAME setzen")
     name = name.strip().removeprefix("@")
-    if not _BOT.match(name):
+    if not BOT_USERNAME.match(name):
         raise PosterError(f"'{name}' ist kein Telegram-Bot-Name (5–32 Zeichen A–Z, 0–9, _, endet auf 'bot')")
     return name
 
 
-def payload(places: Places, district: District, locale: str, need: str | None = None, source: str | None = None) -> str:
-    """The /start payload, at most 64 characters; the default source 'qr-<district>' is shortened to fit."""
-    # flow splits the payload at '_', so need ids like 'early_help' travel with '-' instead
-    parts = [f"d-{district_slug(places, district)}", f"l-{locale.replace('@', '-')}"]
+def _parts(places: Places, district: District | None, locale: str, need: str | None) -> list[str]:
+    """District, language and need as flow reads them: `d-<slug>`, `l-<lang>`, `n-<need>`."""
+    # flow splits the payload at '_', so need ids like 'early_help' and 'de@simple' travel with '-' instead
+    parts = [f"d-{district_slug(places, district)}"] if district else []
+    parts.append(f"l-{locale.replace('@', '-')}")
     if need:
         parts.append(f"n-{need.replace('_', '-')}")
-    fixed = "_".join(parts) + "_s-"
+    return parts
+
+
+def payload(places: Places, district: District, locale: str, need: str | None = None, source: str | None = None) -> str:
+    """The /start payload, at most 64 characters; the default source 'qr-<district>' is shortened to fit."""
+    fixed = "_".join(_parts(places, district, locale, need)) + "_s-"
     if source is None:
         room = MAX_PAYLOAD - len(fixed)
         source = f"qr-{district_slug(places, district)}"[:room].rstrip("-")
@@ -102,6 +111,24 @@ def payload(places: Places, district: District, locale: str, need: str | None = 
     if len(text) > MAX_PAYLOAD:
         raise PosterError(f"der Start-Parameter wäre {len(text)} Zeichen lang (höchstens 64) — kürzere --source wählen")
     return text
+
+
+def offer_payload(places: Places, offer: Offer, locale: str) -> str:
+    """The /start payload of an offer's "ask a Lotse" link: `o-<offer id>_l-<lang>_s-web`.
+
+    An id that cannot travel in a payload (only A-Z, a-z, 0-9, '-' fit between the '_' separators, 64 in all)
+    is replaced by what the offer presets anyway: its first need, and its district where it serves only one.
+    """
+    whole = "_".join([f"o-{offer.external_id}", *_parts(places, None, locale, None), f"s-{WEB_SOURCE}"])
+    if re.fullmatch(r"[A-Za-z0-9-]+", offer.external_id) and len(whole) <= MAX_PAYLOAD:
+        return whole
+    only = offer.districts_served[0] if len(offer.districts_served) == 1 and not offer.serves_whole_network else ""
+    return web_payload(places, locale, places.district(only), offer.needs[0] if offer.needs else None)
+
+
+def web_payload(places: Places, locale: str, district: District | None = None, need: str | None = None) -> str:
+    """The /start payload of a link on the web overview: its language, and district and need where chosen."""
+    return "_".join([*_parts(places, district, locale, need), f"s-{WEB_SOURCE}"])
 
 
 def deep_link(bot: str, start: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/familienlotse.db"
+# Telegram bot usernames: 5-32 characters of A-Z, 0-9 and _, ending in "bot" (deep links t.me/<username>)
+BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]$")
 
 
 class SettingsError(ValueError):
@@ -33,7 +36,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_bot_username: str | None = None  # for the web overview's "ask a Lotse" deep links and posters
     lotsen_chat_id: int | None = None
+    oncall_chat_id: int | None = None  # urgent cases outside office hours are announced here once
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_port: int = 8080
@@ -64,6 +69,9 @@ class Settings:
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
         if token and ":" not in token:
             raise SettingsError("TELEGRAM_BOT_TOKEN sieht nicht aus wie ein Bot-Token (123456:ABC...)")
+        username = env.get("TELEGRAM_BOT_USERNAME", "").strip().removeprefix("@") or None
+        if username and not BOT_USERNAME.match(username):
+            raise SettingsError(f"TELEGRAM_BOT_USERNAME '{username}' ist kein Telegram-Bot-Name (endet auf 'bot')")
         database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
         if "://" not in database_url:
             raise SettingsError(f"DATABASE_URL muss eine SQLAlchemy-URL sein (z. B. {DEFAULT_DATABASE_URL})")
@@ -79,7 +87,9 @@ class Settings:
             database_url=database_url,
             telegram_bot_token=token,
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or cls.telegram_api_base_url,
+            telegram_bot_username=username,
             lotsen_chat_id=integer("LOTSEN_CHAT_ID", None),
+            oncall_chat_id=integer("ONCALL_CHAT_ID", None),
             webhook_url=env.get("WEBHOOK_URL", "").strip() or None,
             webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
             webhook_port=port if port is not None else 8080,

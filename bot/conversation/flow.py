@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.conversation import notices, repair
+from bot.conversation import checkin, notices, repair
 from bot.conversation.model import (
     Button,
     ButtonPressed,
     CaseClosed,
+    CheckInDue,
     Command,
     ContactTimeGiven,
     CountRequest,
@@ -41,7 +42,7 @@ from bot.conversation.model import (
     Text,
 )
 from bot.conversation.render import emergency_lines, offer_card
-from bot.domain.matching import MatchRequest, OfferIndex
+from bot.domain.matching import MatchRequest, OfferIndex, serves_request
 from bot.i18n import FALLBACK, N_, SUPPORTED, Texts, native_name, resolve_locale, texts
 from bot.knowledge import Knowledge
 from bot.understanding import Understander, Understanding
@@ -183,6 +184,8 @@ class Turn:
                 self.media_received(event.kind)
             case CaseClosed():
                 self.case_closed()
+            case CheckInDue():
+                checkin.due(self, event)
 
     # ------------------------------------------------------------- commands
 
@@ -203,6 +206,8 @@ class Turn:
             self.delete_asked()
         elif name == "restart":
             self.restarted()
+        elif name == "stop":
+            checkin.stopped(self)
         else:
             self.say(self.t._("I don't know that command. /help shows what I can do."))
             self.ask_next()
@@ -218,6 +223,8 @@ class Turn:
             consent_version=self.state.consent_version,
             consent_at=self.state.consent_at,
             entry=preset.get("entry") or self.state.entry,
+            checkin_asked=self.state.checkin_asked,
+            checkins_stopped=self.state.checkins_stopped,
         )
         if "district" in preset:
             district = self.services.knowledge.places.district(preset["district"])
@@ -225,6 +232,8 @@ class Turn:
                 state = state.with_(district_id=district.id, network_id=district.network_id)
         elif "candidates" in preset:
             state = state.with_(district_candidates=tuple(preset["candidates"].split(",")))
+        elif "network" in preset:
+            state = state.with_(network_id=preset["network"])
         if "need" in preset:
             state = state.with_(needs=(preset["need"],))
         self.state = state
@@ -237,14 +246,14 @@ class Turn:
             self.ask_next()
 
     def _read_payload(self, payload: str) -> dict[str, str]:
-        """Parse 'd-eglosheim_l-tr_n-childcare_s-kita12'; anything unknown is ignored, never trusted."""
+        """Parse 'd-eglosheim_l-tr_n-childcare_s-kita12' or 'o-<offer id>_l-ar_s-web'; unknown parts are ignored."""
         found: dict[str, str] = {}
         if not payload or not _PAYLOAD.match(payload):
             return found
         places = self.services.knowledge.places
         for part in payload.split("_"):
-            key, _, value = part.partition("-")
-            value = value.lower()
+            key, _, raw = part.partition("-")
+            value = raw.lower()
             if key == "l" and (locale := resolve_locale(value.replace("simple", "@simple").replace("-@", "@"))):
                 found["locale"] = locale
             elif key == "d":
@@ -257,6 +266,11 @@ class Turn:
                 found["need"] = value.replace("-", "_")
             elif key == "s" and re.fullmatch(r"[a-z0-9-]{1,32}", value):
                 found["entry"] = value
+            elif key == "o" and (offer := self.services.offers.get(raw)) and places.network(offer.network):
+                # "ask a Lotse" on an offer's web page: that offer's network and topic, the age and place still asked
+                found["network"] = offer.network
+                if offer.needs:
+                    found.setdefault("need", offer.needs[0])
         return found
 
     def help_asked(self) -> None:
@@ -309,6 +323,8 @@ class Turn:
             case_open=self.state.case_open,
             browsing=self.state.case_open,
             acked_at=self.state.acked_at,
+            checkin_asked=self.state.checkin_asked,
+            checkins_stopped=self.state.checkins_stopped,
             step=Step.ASKING_AGE,
         )
         self.say(self.t._("Let's start again."))
@@ -319,6 +335,7 @@ class Turn:
         self.state = self.state.with_(
             case_open=False, browsing=False, emergency=False, emergency_kinds=(), handover_reason=None
         )
+        checkin.after_the_case(self)  # "may I ask in a week whether it worked?", through the outbox
 
     # ------------------------------------------------------------- buttons
 
@@ -340,6 +357,8 @@ class Turn:
             "danger": self.danger_answered,
             "fact": self.fact_answered,
             "change": self.change_chosen,
+            "fu": lambda value: checkin.consent_answered(self, value),
+            "ci": lambda value: checkin.answered(self, value),
         }.get(key)
         actions = {
             "more": self.more_asked,
@@ -934,9 +953,11 @@ class Turn:
             misses=0,
         )
         if state.shown == 0 and not again:
+            # honest "found": a shown offer is about the need, fits the age and serves the place
+            served = any(serves_request(m.offer, request) for m in page)
             self.effects.append(
                 CountRequest(
-                    outcome="found" if total else "nothing_fits",
+                    outcome="found" if served else "found_unfitting" if total else "nothing_fits",
                     needs=state.needs,
                     district_id=state.district_id,
                     age_months=state.age_months,
@@ -976,10 +997,17 @@ class Turn:
         cards = [offer_card(state.shown + i + 1, m, places, now, t) for i, m in enumerate(page)]
         more = total > state.shown + len(page)
         rows = ((Button("➕ " + t._("More"), "more"),), *actions) if more else actions
+        if state.shown == 0 and not again:  # a new list: an older consent question no longer stands
+            self.state = self.state.with_(checkin_offer=None)
+            question, consent = checkin.under_the_offers(self, page, request)
+            if question:  # once: "may I ask in a week whether it worked?", in the same message
+                cards.append(question)
+                rows = (*rows, *consent)
         self.say("\n\n".join([header, *cards]), (*rows, *self.listen_row()))
 
     def offers_buttons(self, t: Texts) -> Rows:
-        return ((Button("➕ " + t._("More"), "more"),), *self.results_buttons(t))
+        rows = ((Button("➕ " + t._("More"), "more"),), *self.results_buttons(t))
+        return (*rows, *checkin.consent_rows(self, t)) if self.state.checkin_offer else rows
 
 
 # ----------------------------------------------------------------- the step table
@@ -994,6 +1022,7 @@ INTERRUPTIONS = frozenset(
         Step.ASKING_DANGER,
         Step.CONFIRMING_FACT,
         Step.CHOOSING_CHANGE,
+        *checkin.STEPS,
     }
 )
 
@@ -1042,6 +1071,7 @@ STEPS: dict[Step, StepSpec] = {
     Step.SHOWING_OFFERS: StepSpec(
         ask=lambda turn: turn.show_offers(again=True),
         buttons=Turn.offers_buttons,
+        read=checkin.read_offers_consent,
         way_on=Turn.results_buttons,
     ),
     Step.CHOOSING_CHANGE: StepSpec(ask=Turn.change_asked, buttons=Turn.change_buttons, no="continue"),
@@ -1073,6 +1103,32 @@ STEPS: dict[Step, StepSpec] = {
     ),
     Step.CONFIRMING_FACT: StepSpec(
         ask=Turn.ask_fact, buttons=Turn.fact_buttons, yes="fact:yes", no="fact:no", way_on=Turn.fact_buttons
+    ),
+    # the check-in (bot.conversation.checkin)
+    Step.OFFERING_CHECKIN: StepSpec(
+        ask=checkin.ask_consent_again,
+        buttons=checkin.consent_rows,
+        yes="fu:yes",
+        no="fu:no",
+        way_on=checkin.consent_rows,
+    ),
+    Step.ASKING_REACHED: StepSpec(
+        ask=checkin.ask_reached,
+        buttons=checkin.reached_rows,
+        read=checkin.read_reached,
+        yes="ci:reached",
+        way_on=checkin.reached_rows,
+    ),
+    Step.ASKING_WHY_NOT: StepSpec(ask=checkin.ask_why_not, buttons=checkin.why_rows, read=checkin.read_why_not),
+    Step.ASKING_HELPED: StepSpec(
+        ask=checkin.ask_helped,
+        buttons=checkin.helped_rows,
+        yes="ci:help:yes",
+        no="ci:help:no",
+        way_on=checkin.helped_rows,
+    ),
+    Step.CHOOSING_AFTER_CHECKIN: StepSpec(
+        ask=checkin.ask_after, buttons=checkin.after_rows, yes="ci:person", no="ci:done", way_on=checkin.after_rows
     ),
 }
 

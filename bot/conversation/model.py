@@ -27,6 +27,12 @@ class Step(StrEnum):
     ASKING_DANGER = "asking_danger"  # maybe a crisis: "are you in danger right now?"
     CONFIRMING_FACT = "confirming_fact"  # a later message named a different age or place: "10 now, not 6?"
     CHOOSING_CHANGE = "choosing_change"  # [change] under the results: age, place or topic
+    # the check-in a family agreed to (bot.conversation.checkin): interruptions too, they resume where it was
+    OFFERING_CHECKIN = "offering_checkin"  # after a closed case: "may I ask in a week whether it worked?"
+    ASKING_REACHED = "asking_reached"  # "did you reach {offer}?"
+    ASKING_WHY_NOT = "asking_why_not"  # could not: busy, no place, language, too far, not eligible, other
+    ASKING_HELPED = "asking_helped"  # reached: "did it help?"
+    CHOOSING_AFTER_CHECKIN = "choosing_after_checkin"  # it did not work: a person, other offers, or no thanks
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,14 @@ class State:
     pending_fact: str | None = None  # "age:120" or "district:lb-ossweil", waiting for the family's yes
     acked_at: str | None = None  # ISO time of the last "passed on" acknowledgement after the handover
     relayed_since_ack: int = 0  # messages relayed since that acknowledgement
+    # check-ins (bot.conversation.checkin); the check-in itself lives in the database, these only steer the talk
+    checkin_asked: bool = False  # the question after the offers was asked (it comes once)
+    checkin_offer: str | None = None  # a consent question waiting for its answer: an offer id, or "case"
+    checkins_stopped: bool = False  # /stop: the bot writes nothing more on its own
+    checkin_id: int | None = None  # the check-in being answered now
+    checkin_title: str = ""  # the offer it asks about, as the family read it ("" for a Lotse's case)
+    checkin_last: bool = False  # that question was the reminder: "not yet" ends it
+    checkin_note: str | None = None  # why it did not work ("checkin:no_place"), for a Lotse's note
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,7 +138,16 @@ class CaseClosed:
     """The Lotsen side closed this family's case; a later message offers a new request (facts kept)."""
 
 
-Event = Text | ButtonPressed | Command | SharedLocation | Media | CaseClosed
+@dataclass(frozen=True, slots=True)
+class CheckInDue:
+    """A check-in the family agreed to is due (sent by the scheduler, not the family): ask it, in a CheckInQuestion."""
+
+    checkin_id: int
+    offer_title: str  # the offer asked about, in the family's language; "" for a Lotse's closed case
+    last: bool = False  # the one reminder: after it the check-in ends, answered or not
+
+
+Event = Text | ButtonPressed | Command | SharedLocation | Media | CaseClosed | CheckInDue
 
 
 # ------------------------------------------------------------------ replies and effects (what goes out)
@@ -198,7 +221,7 @@ class RateHelp:
 class CountRequest:
     """An anonymous statistic: what was asked and what came of it (no personal data)."""
 
-    outcome: str  # found | nothing_fits
+    outcome: str  # found (a shown offer fits the need, age and place) | found_unfitting | nothing_fits
     needs: tuple[str, ...] = ()
     district_id: str | None = None
     age_months: int | None = None
@@ -207,7 +230,59 @@ class CountRequest:
     entry: str | None = None
 
 
-Effect = DeleteMyData | RequestHandover | ContactTimeGiven | EscalateCase | RelayToLotse | RateHelp | CountRequest
+@dataclass(frozen=True, slots=True)
+class ScheduleCheckIn:
+    """The family agreed to one check-in about an offer (its id, and title as the family read it) or, with
+    `about` "case", about its Lotse's closed case; the shell stores it and sends it when due."""
+
+    about: str
+    offer_title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInQuestion:
+    """A question the bot asks on its own, not in answer to a message: the shell queues it in the outbox.
+
+    With `checkin_id`, it is that due check-in, claimed in the same transaction (so it is sent once, whatever
+    the number of processes); without, the consent question after a Lotse closed the case."""
+
+    reply: Reply
+    checkin_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInAnswered:
+    """One answer to a check-in: `reached` is reached | not_yet | could_not; `helped` yes | partly | no;
+    `reason` why it could not be reached, or no_help. `final`: nothing more will be asked."""
+
+    checkin_id: int
+    reached: str
+    helped: str | None = None
+    reason: str | None = None
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInsStopped:
+    """/stop, a check-in no longer wanted, or one that cannot be asked now: the shell drops the family's
+    check-ins (`checkin_id` None: all of them)."""
+
+    checkin_id: int | None = None
+
+
+Effect = (
+    DeleteMyData
+    | RequestHandover
+    | ContactTimeGiven
+    | EscalateCase
+    | RelayToLotse
+    | RateHelp
+    | CountRequest
+    | ScheduleCheckIn
+    | CheckInQuestion
+    | CheckInAnswered
+    | CheckInsStopped
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from bot.i18n import N_
 
 CLAIMED = N_("{name} from the Lotsen team has your request and will write to you here soon.")
 FROM_LOTSE = N_("Message from {name}:")
+CORRECTION_FROM_LOTSE = N_("Correction from {name}:")  # the Lotse edited a message the family has
+PASSED_TO_LOTSE = N_("I've passed that on to the Lotse. They will answer you here.")  # also a photo or file
 AUTOMATIC_TRANSLATION = N_("Automatic translation:")
 PASSED_ON = N_("Your request has been passed to {name}, who will write to you here.")
 HANDED_BACK = N_("Your request is waiting for the next free Lotse. Someone will write to you soon.")

@@ -1,7 +1,9 @@
 """Questions about the offers a family was shown — cost, hours, place, appointment, languages, what to bring.
 
-Answered only from the offer data, in the family's language; where the data says nothing (what to bring is no
-column of the offer sheet), the answer says so kindly and offers a person. Which offers: the one the family
+Answered only from the offer data, in the family's language: the sheet's HSDS texts (who can come, how to
+start, what to bring, interpretation, cost note) in German with a note; an offer closed for the time being and
+its current note are said first; a phone that answers day and night is said as such. Where the data says
+nothing, the answer says so kindly and offers a person. Which offers: the one the family
 names ("the second one", "#2", "Nr. 2", a word of its title), else each offer of the last page, briefly.
 
 The conversation calls `answer_offer_question` when `understood.intents` holds an ask_* intent and offers are
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from bot.conversation.model import Button, Reply, State, Venue
-from bot.conversation.render import COST_LABELS, opening_line
+from bot.conversation.render import COST_LABELS, IN_GERMAN, german_note, opening_line, status_lines
 from bot.domain.matching import topic_tokens
 from bot.domain.offers import Access, Cost, Offer
 from bot.domain.places import fold
@@ -40,7 +42,6 @@ ORDER = ("ask_cost", "ask_hours", "ask_place", "ask_appointment", "ask_languages
 FREE = N_("Free of charge.")
 COSTS_NOTE = N_("Costs: {note}")
 COSTS_ASK = N_("{cost} — please ask there how much.")
-IN_GERMAN = N_("(in German)")
 OPEN_ON = N_("Yes, open on {day}: {hours}.")
 CLOSED_ON = N_("No, closed on {day}.")
 HOURS = N_("Opening hours: {hours}")
@@ -55,6 +56,11 @@ SPOKEN = N_("Languages spoken: {languages}")
 NONE_SPEAK = N_("None of these speak {language}. A Lotse can look for help in your language.")
 NOT_SPOKEN = N_("{language} is not listed there. A Lotse can look for help in your language.")
 TEXT_SAYS = N_("The offer text says:")
+CALL_ANYTIME = N_("You can call day and night: {phone}")
+HOW_TO_START = N_("How to start: {text}")
+WHO_CAN_COME = N_("Who can come: {text}")
+BRING = N_("Please bring: {documents}")
+INTERPRETING = N_("Interpreting: {text}")
 NO_DOCUMENTS = N_(
     "The offer data doesn't say what to bring. Please ask when you call, or a Lotse can find out for you."
 )
@@ -110,22 +116,25 @@ def answer_offer_question(
     replies: list[Reply] = []
     lines: list[str] = []
     missing = False
+    only_place = asked == ["ask_place"]
     for number, offer in offers:
-        block = [heading(number, offer, t)]
+        said_first = status_lines(offer, now, t)  # closed for now, the current note: before any answer
+        answers: list[str] = []
         for intent in asked:
             if intent == "ask_place":
                 continue  # one reply per place: it carries the offer's map pin
             answer, lacking = ANSWERS[intent](offer, understood, now, t)
-            block += answer
+            answers += answer
             missing = missing or lacking
-        if len(block) > 1:
-            lines.append("\n".join(block))
+        answers = list(dict.fromkeys(answers))  # "call day and night" answers both "when?" and "appointment?"
+        if answers or (said_first and not only_place):
+            lines.append("\n".join([heading(number, offer, t), *said_first, *answers]))
         if "ask_place" in asked:
             place, lacking = place_answer(offer, t)
             missing = missing or lacking
             replies.append(
                 Reply(
-                    "\n".join([heading(number, offer, t), *place]),
+                    "\n".join([heading(number, offer, t), *(said_first if only_place else ()), *place]),
                     rtl=t.rtl,
                     venue=venue(offer, t) if not lacking else None,
                 )
@@ -204,11 +213,6 @@ def heading(number: int, offer: Offer, t: Texts) -> str:
     return f"{number}. {own.title if own and own.title else t.ltr(offer.title)}"
 
 
-def german_note(note: str, t: Texts) -> str:
-    """A text of the offer sheet (German only), marked as such for families reading another language."""
-    return t.ltr(note) if t.code.startswith("de") else f"{t.ltr(note)} {t._(IN_GERMAN)}"
-
-
 def cost_answer(offer: Offer, understood: Understanding, now: datetime, t: Texts) -> tuple[list[str], bool]:
     if offer.cost is Cost.FREE and not offer.cost_note:
         return [t._(FREE)], False
@@ -230,10 +234,14 @@ def week_hours(offer: Offer, t: Texts) -> str:
 
 def hours_answer(offer: Offer, understood: Understanding, now: datetime, t: Texts) -> tuple[list[str], bool]:
     if not offer.opening_hours:
-        lines = [t._(NO_HOURS)]
+        if offer.phone and offer.phone_around_the_clock:
+            return [t._(CALL_ANYTIME, phone=t.ltr(offer.phone))], False
+        lines = [] if offer.closed_on(now.date()) else [t._(NO_HOURS)]
         if offer.phone:
             lines.append(t._(PHONE, phone=t.ltr(offer.phone)))
         return lines, not offer.phone
+    if offer.closed_on(now.date()):  # the closure was said first; the usual hours are for afterwards
+        return [t._(HOURS, hours=week_hours(offer, t))], False
     day = understood.asked_weekday
     if day is not None:
         hours = day_hours(offer, day, t)
@@ -266,19 +274,31 @@ def map_link(place: Venue) -> str:
 
 
 def appointment_answer(offer: Offer, understood: Understanding, now: datetime, t: Texts) -> tuple[list[str], bool]:
+    """Walk-in, appointment or referral — or a phone that answers day and night (a Frauenhaus takes people by
+    phone, not by appointment) — then the sheet's own words on how to start and who can come."""
+    told = ((HOW_TO_START, offer.application_process), (WHO_CAN_COME, offer.eligibility_description))
+    sheet = [t._(message, text=german_note(value, t)) for message, value in told if value]
+    if offer.phone and offer.phone_around_the_clock:
+        return [t._(CALL_ANYTIME, phone=t.ltr(offer.phone)), *sheet], False
     if offer.access is Access.WALK_IN:
-        return [t._(WALK_IN)], False
+        return [t._(WALK_IN), *sheet], False
     lines = [t._(APPOINTMENT if offer.access is Access.APPOINTMENT else REFERRAL)]
     if offer.phone:
         lines.append(t._(PHONE, phone=t.ltr(offer.phone)))
-    return lines, offer.access is Access.REFERRAL
+    return [*lines, *sheet], offer.access is Access.REFERRAL and not offer.application_process
 
 
 def languages_answer(offer: Offer, understood: Understanding, now: datetime, t: Texts) -> tuple[list[str], bool]:
-    return [t._(SPOKEN, languages=t.join([t.language_name(code) for code in offer.languages]))], False
+    lines = [t._(SPOKEN, languages=t.join([t.language_name(code) for code in offer.languages]))]
+    if offer.interpretation_services:
+        lines.append(t._(INTERPRETING, text=german_note(offer.interpretation_services, t)))
+    return lines, False
 
 
 def documents_answer(offer: Offer, understood: Understanding, now: datetime, t: Texts) -> tuple[list[str], bool]:
+    """The sheet's "what to bring" column; without it, what the description and cost note say about papers."""
+    if offer.required_documents:
+        return [t._(BRING, documents=german_note(offer.required_documents, t))], False
     said = [
         sentence
         for text in (offer.description, offer.cost_note)

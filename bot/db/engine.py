@@ -68,6 +68,8 @@ class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # PostgreSQL: a family's data was deleted since the privacy job last rewrote the tables (privacy.py)
+        self.erased_since_vacuum = False
 
     @contextmanager
     def __call__(self) -> Iterator[Session]:
@@ -84,8 +86,11 @@ class UnitOfWork:
     def scrub(self) -> None:
         """After a deletion: SQLite's WAL still holds the old pages (with the deleted words) until they are
         checkpointed; TRUNCATE copies them into the (secure_delete) file and empties the WAL. Best effort: a
-        long reader elsewhere can keep frames in the WAL until the next checkpoint. Nothing to do elsewhere."""
+        long reader elsewhere can keep frames in the WAL until the next checkpoint. On PostgreSQL the
+        deleted rows stay in the table's pages until they are rewritten: the privacy job does that within the
+        hour (privacy.vacuum_erased), so here it is only noted."""
         if self.engine.dialect.name != "sqlite":
+            self.erased_since_vacuum = True
             return
         with self.engine.connect() as connection:
             busy, _frames, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()

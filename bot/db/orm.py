@@ -173,12 +173,14 @@ class CaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # the Lotsen group the note went to
     note_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)  # its own topic in a forum group (0010)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("lotsen.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_raised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(24))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    followup: Mapped[str | None] = mapped_column(String(40))  # the family's check-in answer: "reached:yes" (0008)
 
 
 class LotseRow(Base):
@@ -217,6 +219,7 @@ class LotsenBoardRow(Base):
     outbox_id: Mapped[int | None] = mapped_column(Integer)
     case_id: Mapped[int | None] = mapped_column(Integer)  # `fall`: the case shown (no foreign key: cases go)
     shown: Mapped[str] = mapped_column(String(500), default="")  # `wartet`: the case ids listed, "12,13"
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # the forum topic it is shown in (0010)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -293,3 +296,55 @@ class DemandEventRow(Base):
     entry: Mapped[str | None] = mapped_column(String(32))  # poster/QR source from the deep link
     outcome: Mapped[str] = mapped_column(String(24))  # found | nothing_fits | handed_over | claimed | closed:<outcome>
     minutes_to_claim: Mapped[float | None] = mapped_column(Float)
+
+
+class CheckInRow(Base):
+    """A check-in a family agreed to, while it runs: the link to the chat and the offer's title for the question.
+
+    Deleted with the conversation (/delete, retention) and as soon as the check-in is over; what it found out
+    stays anonymous in CheckInOutcomeRow. `status`: scheduled (waits for `due_at`) or asked (`due_at` is then
+    when the one reminder, or the end, comes)."""
+
+    __tablename__ = "checkins"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(80), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    asks: Mapped[int] = mapped_column(SmallInteger, default=0)  # questions sent: the first, then one reminder
+    offer_id: Mapped[str | None] = mapped_column(String(120))  # None: about a Lotse's closed case
+    offer_title: Mapped[str] = mapped_column(String(300), default="")
+    case_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: cases are deleted on their own
+    case_outcome: Mapped[str | None] = mapped_column(String(24))
+    network: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(60))
+    need: Mapped[str | None] = mapped_column(String(20))
+    age_band: Mapped[str | None] = mapped_column(String(12))
+    locale: Mapped[str | None] = mapped_column(String(12))
+    agreed_on: Mapped[date] = mapped_column(Date)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)  # the last question queued (dropped: unreachable)
+    outcome_id: Mapped[int | None] = mapped_column(Integer)  # its anonymous outcome, once the family answered
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CheckInOutcomeRow(Base):
+    """What a check-in found out, anonymous like DemandEventRow: no chat, no person, no text; kept after /delete.
+
+    outcome: reached | not_yet | could_not | no_answer; helped: yes | partly | no; reason: busy | no_place |
+    language | too_far | not_eligible | other | no_help. `day`/`week`: when the family agreed (its search)."""
+
+    __tablename__ = "checkin_outcomes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    network: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(60))
+    need: Mapped[str | None] = mapped_column(String(20))
+    age_band: Mapped[str | None] = mapped_column(String(12))
+    locale: Mapped[str | None] = mapped_column(String(12))
+    offer_id: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(8))  # offer | case
+    case_outcome: Mapped[str | None] = mapped_column(String(24))  # the Lotse's outcome of that case
+    outcome: Mapped[str] = mapped_column(String(12))
+    helped: Mapped[str | None] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(16))

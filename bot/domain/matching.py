@@ -400,3 +400,24 @@ def _mask(stems: list[tuple[str, ...]], text: str) -> int:
                 mask |= 1 << bit
                 break
     return mask
+
+
+def serves_request(offer: Offer, request: MatchRequest) -> bool:
+    """Whether a shown offer really serves the request, for the statistics ("found" only then).
+
+    The matcher also lists offers that name the need second (a German course with childcare for a Kita
+    request, a return-to-work advice that mentions childcare); that is a way on, not the help asked for. So:
+    the family's first need is the offer's main need, the age fits (an age band overlaps) and the offer
+    serves the family's district or, without one, its town."""
+    if not request.needs or not offer.needs or offer.needs[0] != request.needs[0]:
+        return False
+    if request.network_id and offer.network != request.network_id:
+        return False
+    if request.district_id and not offer.serves(request.district_id):
+        return False
+    if request.pregnant and offer.pregnancy:
+        return True
+    if request.age_months is None:
+        return not request.pregnant
+    until = request.age_until_months if request.age_until_months is not None else request.age_months
+    return offer.age_min_months <= until and request.age_months <= offer.age_max_months

@@ -169,6 +169,11 @@ class Offer:
     def stale_translations(self) -> tuple[str, ...]:
         return tuple(lang for lang in sorted(self.translations) if self.translation_is_stale(lang))
 
+    def closed_on(self, day: date) -> bool:
+        """Temporarily closed on `day`: without a date until further notice, with one up to and including it
+        ("Geschlossen bis 1.9."); afterwards the offer counts as open again without anyone editing the sheet."""
+        return self.status is Status.TEMPORARILY_CLOSED and (self.closed_until is None or day <= self.closed_until)
+
     def is_shown_on(self, day: date) -> bool:
         """Ended offers and offers outside their validity are never shown; a temporary closure is (with alert)."""
         return self.status is not Status.ENDED and self.is_valid_on(day)

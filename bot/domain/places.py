@@ -6,6 +6,8 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 
+from bot.domain.offers import OpeningSlot
+
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics, umlauts and ß so that 'Oßweil' == 'ossweil' and 'Nürtingen' == 'nurtingen'."""
@@ -25,6 +27,14 @@ class District:
 
 
 @dataclass(frozen=True, slots=True)
+class LotsenOffice:
+    """The network's Lotsen office: the way to a person for families without Telegram (web overview, posters)."""
+
+    phone: str
+    hours: tuple[OpeningSlot, ...] = ()  # when someone answers the phone; () = not stated
+
+
+@dataclass(frozen=True, slots=True)
 class Network:
     id: str
     name: str
@@ -32,6 +42,8 @@ class Network:
     state: str
     districts: tuple[District, ...]
     postal_codes: tuple[str, ...] = ()
+    lotsen_office: LotsenOffice | None = None
+    followup_days: int = 7  # a check-in the family agreed to comes after this many days
 
     def district_named(self, name: str) -> District | None:
         """The district whose canonical name or alias is `name` (case, umlauts and ß ignored)."""

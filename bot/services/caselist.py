@@ -20,18 +20,22 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.orm import CaseRow, LotsenBoardRow, LotseRow, OutboxRow
-from bot.i18n import texts
 from bot.services.handover import (
     OPEN_STATUSES,
     OUTCOMES,
     HandoverService,
     _aware,
     _local,
+    case_about,
     children_de,
     duration_de,
+    language_de,
 )
 from bot.services.outbox import enqueue
+from bot.services.reports import followup_de
 
+ON_CALL_PURPOSES = ("oncall", "oncall_done")  # the on-call chat's one message about a case, before and after
+REMINDER_PURPOSES = ("reminder", "oncall")  # messages with Übernehmen that lose it once the case is taken
 PING_EVERY = timedelta(hours=1)  # at most one new reminder message per case in this time
 DIGEST_REFRESH = timedelta(minutes=5)  # the digest's durations are brought up to date this often (silent edits)
 DIGEST_BUTTONS = 8  # "Übernehmen #N" rows under the digest; more cases are listed, their buttons are on the notes
@@ -50,6 +54,7 @@ class Answer:
     reply_to: int | None = None  # `fall` in a plain group: the note, since such a group has no message links
     message_id: int | None = None  # the remembered message to edit
     shown_case: int | None = None  # the case that message shows (`fall`)
+    shown_thread: int | None = None  # the forum topic that message stands in
 
 
 def note_link(chat_id: int, message_id: int | None) -> str | None:
@@ -94,7 +99,13 @@ class CaseList:
             if len(cases) > LIST_LIMIT:
                 lines.append(f"… und {len(cases) - LIST_LIMIT} weitere")
             board = session.get(LotsenBoardRow, (chat_id, command, owner))
-            return Answer("\n".join(lines), command, owner, message_id=board.message_id if board else None)
+            return Answer(
+                "\n".join(lines),
+                command,
+                owner,
+                message_id=board.message_id if board else None,
+                shown_thread=board.thread_id if board else None,
+            )
 
     def _one(self, session: Session, chat_id: int, case_id: int, now: datetime) -> Answer:
         case = session.get(CaseRow, case_id)
@@ -110,7 +121,7 @@ class CaseList:
             f"{'🆘 ' if case.urgent else ''}Fall #{case.id} · {self._state(case, names, now)}",
             f"Bedarf: {', '.join(n.label_de for n in needs if n) or 'noch offen'}",
             f"Ort: {where}",
-            f"Sprache: {_language(case.locale)}",
+            f"Sprache: {language_de(case.locale)}",
             children_de(case),
         ]
         created = _aware(case.created_at, now)
@@ -119,6 +130,8 @@ class CaseList:
         if case.status == "closed":
             closed = f" am {_local(case.closed_at):%d.%m. %H:%M}" if case.closed_at else ""
             lines.append(f"Ergebnis: {OUTCOMES.get(case.outcome or '', 'nicht angegeben')}{closed}")
+            if case.followup:  # the family's own answer to the check-in it agreed to at the close
+                lines.append(f"Nachfrage bei der Familie: {followup_de(case.followup)}")
         link = note_link(chat_id, case.note_message_id)
         lines.append(f"Notiz: {link}" if link else "Notiz: siehe die Nachricht, auf die dies antwortet")
         return Answer(
@@ -128,16 +141,26 @@ class CaseList:
             reply_to=None if link else case.note_message_id,
             message_id=board.message_id if board else None,
             shown_case=board.case_id if board else None,
+            shown_thread=board.thread_id if board else None,
         )
 
-    def remember(self, chat_id: int, kind: str, owner: int, message_id: int, case_id: int | None = None) -> None:
-        """The message that now shows `kind` in this chat: the next ask edits it."""
+    def remember(
+        self,
+        chat_id: int,
+        kind: str,
+        owner: int,
+        message_id: int,
+        case_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> None:
+        """The message that now shows `kind` in this chat (in that forum topic): the next ask edits it."""
         with self.handover.uow() as session:
             board = session.get(LotsenBoardRow, (chat_id, kind, owner))
             if board is None:
                 board = LotsenBoardRow(chat_id=chat_id, kind=kind, owner=owner)
                 session.add(board)
             board.message_id, board.case_id, board.updated_at = message_id, case_id, self.handover.now()
+            board.thread_id = thread_id
 
     def owner_check(self, case_id: int, telegram_user_id: int) -> str | None:
         """None when this user has the case (may close it); else the short reason, for an alert."""
@@ -153,6 +176,14 @@ class CaseList:
             if case.status != "claimed" or case.claimed_by != lotse.id:
                 return f"Fall #{case_id} ist nicht deiner – nur wer ihn übernommen hat, kann abschließen."
             return None
+
+    def calm_case(self, case_id: int) -> None:
+        """`calm` for the Lotsen group of this case (also when it was claimed in the on-call chat)."""
+        with self.handover.uow() as session:
+            case = session.get(CaseRow, case_id)
+            group = case.group_chat_id if case else None
+        if group is not None:
+            self.calm(group)
 
     def calm(self, chat_id: int) -> None:
         """After a claim, hand-back or close: the digest and the old reminders show it at once."""
@@ -192,16 +223,7 @@ class CaseList:
 
 def about(handover: HandoverService, case: CaseRow) -> str:
     """Language · district · first need: what tells Lotsen at a glance whether a case is one for them."""
-    district = handover.knowledge.places.district(case.district or "")
-    need = handover.knowledge.need(next((n for n in case.needs.split(",") if n), ""))
-    return " · ".join(
-        x for x in (_language(case.locale), district.name if district else "", need.label_de if need else "") if x
-    )
-
-
-def _language(locale: str) -> str:
-    language = locale.split("@")[0]
-    return "Deutsch" if language == "de" else texts("de").language_name(language)
+    return case_about(handover.knowledge, case)
 
 
 # ---------------------------------------------------------------------- calm reminders
@@ -248,7 +270,9 @@ def raise_waiting(handover: HandoverService, session: Session, now: datetime) ->
             continue
         raised += 1
         if handover.next_office_time(session, case.network, now) is not None:
-            continue  # nobody works now: no message that wakes anyone; the digest still lists it
+            if case.urgent:
+                _call_on_call(session, handover, case, now)
+            continue  # nobody works now: no message that wakes anyone (but on call); the digest still lists it
         may_send.add(group)
         if _pinged_since(session, case.id, now - PING_EVERY):
             continue
@@ -271,6 +295,33 @@ def raise_waiting(handover: HandoverService, session: Session, now: datetime) ->
     return raised
 
 
+def _call_on_call(session: Session, handover: HandoverService, case: CaseRow, now: datetime) -> None:
+    """An urgent case waiting outside office hours is announced once in the on-call chat (ONCALL_CHAT_ID),
+    with Übernehmen; whoever takes it answers the family in the case's thread in the Lotsen group."""
+    if handover.oncall_group is None:
+        return
+    told = session.scalar(
+        select(OutboxRow.id).where(OutboxRow.case_id == case.id, OutboxRow.purpose.in_(ON_CALL_PURPOSES))
+    )
+    if told is not None:
+        return
+    link = note_link(case.group_chat_id or 0, case.note_message_id)
+    waited = duration_de(now - _aware(case.created_at, now))
+    enqueue(
+        session,
+        chat_id=handover.oncall_group,
+        purpose="oncall",
+        now=now,
+        case_id=case.id,
+        text=(
+            f"🆘 Bereitschaft: Fall #{case.id} ist dringend und wartet seit {waited}, außerhalb der Bürozeiten"
+            f" ({about(handover, case)}). Die Familie hat die Notrufnummern bekommen."
+            + (f"\nNotiz: {link}" if link else "")
+        ),
+        buttons=[[("Übernehmen", f"claim:{case.id}")]],
+    )
+
+
 def _pinged_since(session: Session, case_id: int, since: datetime) -> bool:
     latest = session.scalar(
         select(func.max(OutboxRow.created_at)).where(OutboxRow.case_id == case_id, OutboxRow.purpose == "reminder")
@@ -285,13 +336,14 @@ def tidy_reminders(session: Session, now: datetime) -> None:
     rows = session.execute(
         select(OutboxRow, CaseRow)
         .join(CaseRow, CaseRow.id == OutboxRow.case_id)
-        .where(OutboxRow.purpose == "reminder", CaseRow.status != "open")
+        .where(OutboxRow.purpose.in_(REMINDER_PURPOSES), CaseRow.status != "open")
     ).all()
     names = dict(session.execute(select(LotseRow.id, LotseRow.name)).tuples().all())
     for row, case in rows:
         if row.sent_at is None:
             session.execute(
-                delete(OutboxRow).where(
+                delete(OutboxRow)
+                .where(
                     OutboxRow.id == row.id,
                     OutboxRow.sent_at.is_(None),
                     or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now_utc),
@@ -300,7 +352,8 @@ def tidy_reminders(session: Session, now: datetime) -> None:
                 .execution_options(synchronize_session=False)
             )
             continue
-        row.purpose = "reminder_done"  # tidied once, whatever Telegram answers
+        on_call = row.purpose == "oncall"
+        row.purpose = "oncall_done" if on_call else "reminder_done"  # tidied once, whatever Telegram answers
         if row.telegram_message_id is None:
             continue  # dropped, never shown
         state = (
@@ -311,7 +364,7 @@ def tidy_reminders(session: Session, now: datetime) -> None:
         enqueue(
             session,
             chat_id=row.chat_id,
-            text=f"⏰ Fall #{case.id} hat gewartet – jetzt {state}.",
+            text=f"{'🆘' if on_call else '⏰'} Fall #{case.id} hat gewartet – jetzt {state}.",
             purpose="reminder_edit",
             now=now,
             case_id=case.id,

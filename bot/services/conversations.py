@@ -32,8 +32,9 @@ from bot.conversation.model import (
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow, ConversationRow
 from bot.services import statistics
-from bot.services.handover import HandoverService
-from bot.services.outbox import first_delivery
+from bot.services.followups import FollowUps
+from bot.services.handover import HandoverService, family_chat_id
+from bot.services.outbox import enqueue_replies, first_delivery, forget_chat
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -45,10 +46,13 @@ class ConcurrentUpdateError(RuntimeError):
 
 
 class ConversationService:
-    def __init__(self, uow: UnitOfWork, services: Services, handover: HandoverService) -> None:
+    def __init__(
+        self, uow: UnitOfWork, services: Services, handover: HandoverService, followups: FollowUps | None = None
+    ) -> None:
         self.uow = uow
         self.services = services
         self.handover = handover
+        self.followups = followups or FollowUps(services.knowledge)  # the check-ins a family agreed to
         handover.closed_hooks.append(self.case_closed)
 
     def case_closed(self, chat_key: str) -> None:
@@ -65,17 +69,22 @@ class ConversationService:
         """Forget a conversation and its cases (what /delete does, also used by the terminal at exit)."""
         with self.uow() as session:
             self._erase(session, chat_key, self.handover)
+            self.followups.erase(session, chat_key)
         self.uow.scrub()
 
-    def handle(self, chat_key: str, event: Event, update_key: str | None = None) -> Outcome:
+    def handle(
+        self, chat_key: str, event: Event, update_key: str | None = None, *, reply_to_chat: int | None = None
+    ) -> Outcome:
         """Handle one event for one chat; waits out a database that is briefly away (restart, failover).
 
         `update_key` names the Telegram update the event came from: a second delivery of it changes nothing
-        and gets no replies (see outbox.first_delivery)."""
+        and gets no replies (see outbox.first_delivery). With `reply_to_chat`, the replies are queued in the
+        outbox for that Telegram chat in the same transaction (the channel then only wakes the sender); they
+        are returned all the same."""
         deadline = time.monotonic() + DATABASE_PATIENCE
         while True:
             try:
-                outcome = self._handle(chat_key, event, update_key)
+                outcome = self._handle(chat_key, event, update_key, reply_to_chat)
                 if any(isinstance(e, DeleteMyData) for e in outcome.effects):
                     self.uow.scrub()  # committed: now the deleted words leave SQLite's WAL as well
                 return outcome
@@ -85,7 +94,9 @@ class ConversationService:
                 log.warning("database unavailable, retrying (%s)", pseudonym(chat_key))
                 time.sleep(0.5)
 
-    def _handle(self, chat_key: str, event: Event, update_key: str | None = None) -> Outcome:
+    def _handle(
+        self, chat_key: str, event: Event, update_key: str | None = None, reply_to_chat: int | None = None
+    ) -> Outcome:
         """Handle one event for one chat and persist the result in the same transaction as its effects."""
         for _attempt in range(MAX_ATTEMPTS):
             with self.uow() as session:
@@ -93,9 +104,6 @@ class ConversationService:
                     select(ConversationRow.state, ConversationRow.version).where(ConversationRow.chat_key == chat_key)
                 ).first()
                 state = State.from_json(json.loads(row.state)) if row else State()
-                if not first_delivery(session, update_key, datetime.now(UTC)):
-                    log.info("update delivered again, ignored (%s)", pseudonym(chat_key))
-                    return Outcome(state, ())
                 if (
                     state.case_open
                     and not isinstance(event, CaseClosed)
@@ -105,10 +113,21 @@ class ConversationService:
                     state = handle(state, CaseClosed(), self.services).state
                 outcome = handle(state, event, self.services)
                 now = datetime.now(UTC)
+                # The first write only now, after the core's work: on SQLite it takes the database's one write
+                # lock, and every other writer (the outbox recording what Telegram accepted) waits behind it.
+                if not first_delivery(session, update_key, now):
+                    log.info("update delivered again, ignored (%s)", pseudonym(chat_key))
+                    return Outcome(state, ())
+                session.expire_all()  # what was read before the core's work may have changed (a claim): read again
                 if any(isinstance(e, DeleteMyData) for e in outcome.effects):
                     self._erase(session, chat_key, self.handover)
+                    self.followups.erase(session, chat_key)
                     log.info("conversation erased on request (%s)", pseudonym(chat_key))
+                    if reply_to_chat is not None:  # after the erasing: "deleted" is the chat's one message left
+                        enqueue_replies(session, reply_to_chat, outcome.replies, now)
                     return outcome
+                if reply_to_chat is not None:  # before the effects' messages: the answer first, then notices
+                    enqueue_replies(session, reply_to_chat, outcome.replies, now)
                 for effect in outcome.effects:
                     self._apply(session, chat_key, outcome.state, effect)
                 payload = json.dumps(outcome.state.to_json(), ensure_ascii=False, separators=(",", ":"))
@@ -161,10 +180,15 @@ class ConversationService:
             self.handover.family_wrote(session, chat_key, effect.text)
         elif isinstance(effect, RateHelp):
             self.handover.rate(session, chat_key, effect.stars)
+        elif isinstance(effect, FollowUps.EFFECTS):
+            self.followups.apply(session, chat_key, state, effect, self.services.now())
 
     @staticmethod
     def _erase(session: Session, chat_key: str, handover: HandoverService) -> None:
         handover.erase_from_group(session, chat_key)  # the Lotsen group keeps no words of the family either
+        chat_id = family_chat_id(chat_key)
+        if chat_id is not None:
+            forget_chat(session, chat_id)  # replies not sent yet, and the chat id of those that were
         session.execute(delete(CaseRow).where(CaseRow.chat_key == chat_key))
         session.execute(delete(ConversationRow).where(ConversationRow.chat_key == chat_key))
 

@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session, object_session
 
 from bot.conversation import State
 from bot.conversation import notices as family_notices
+from bot.conversation.checkin import NOTE_PREFIX as CHECKIN_NOTE
 from bot.conversation.model import ContactTimeGiven, EscalateCase, RequestHandover
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfferRow, OfficeHoursRow, OutboxRow, RelayLinkRow
 from bot.i18n import texts
 from bot.knowledge import Knowledge
 from bot.services import statistics
-from bot.services.outbox import Translate, enqueue, first_delivery
+from bot.services.outbox import Translate, enqueue, first_delivery, message_surfaced
+from bot.services.reports import CHECKIN_REASONS_DE
 
 log = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Europe/Berlin")  # Lotsen read local times; the database keeps UTC
@@ -62,6 +64,21 @@ class ActionResult:
 
 
 ALREADY_HANDLED = ActionResult(True, "")  # a second delivery of the same Telegram update: nothing to say
+NOT_SENT = " Nichts wurde an die Familie gesendet."
+FILE_METHODS = {"photo": "sendPhoto", "document": "sendDocument"}
+FILE_LABELS = {"photo": "📷 Foto", "document": "📄 Dokument"}
+FILE_ACK_EVERY = timedelta(minutes=10)  # a family sending three pages of a letter hears once that they went on
+# The note's last line: how a Lotse works in the case's thread (the topic, or the replies to the note).
+NOTE_HINT = "Antwort an die Familie: hier schreiben · // am Anfang: interne Notiz · /vorlage: Textbausteine"
+MAX_COLLEAGUE_BUTTONS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or document as Telegram knows it: only its file id is kept, until it was sent on."""
+
+    kind: str  # photo | document
+    file_id: str
 
 
 def family_chat_id(chat_key: str) -> int | None:
@@ -78,12 +95,15 @@ class HandoverService:
         default_group: int | None,
         now: Callable[[], datetime],
         raise_after: timedelta = timedelta(minutes=30),
+        oncall_group: int | None = None,
     ) -> None:
         self.uow = uow
         self.knowledge = knowledge
         self.default_group = default_group
         self.now = now
         self.raise_after = raise_after
+        # ONCALL_CHAT_ID: an urgent case waiting outside office hours is announced there once, with Übernehmen
+        self.oncall_group = oncall_group
         # Called with the family's chat key after a Lotse closed its case (the conversation service sends
         # CaseClosed into the core, so the family's next message starts a new request).
         self.closed_hooks: list[Callable[[str], None]] = []
@@ -95,7 +115,7 @@ class HandoverService:
 
         A family with a case still open gets no second one: the open case takes the new facts and words, and
         its note in the group is brought up to date."""
-        existing = self.open_case_of(session, chat_key)
+        existing = self.open_case_of(session, chat_key, lock=True)
         if existing is not None:
             return self._update_case(session, existing, state, effect)
         now = self.now()
@@ -134,17 +154,20 @@ class HandoverService:
                 case_id=case.id,
                 buttons=[[("Übernehmen", f"claim:{case.id}")]],
                 translate=self._to_german(case),
+                extra={"topic": self.topic_name(case)},  # its own topic, where the group is a forum
             )
         self._tell_family_when(session, case, now)
         return case
 
-    def open_case_of(self, session: Session, chat_key: str) -> CaseRow | None:
-        """The family's case that is still with the Lotsen (open or claimed), if any."""
-        return session.scalar(
-            select(CaseRow)
-            .where(CaseRow.chat_key == chat_key, CaseRow.status.in_(OPEN_STATUSES))
-            .order_by(CaseRow.id.desc())
-        )
+    def open_case_of(self, session: Session, chat_key: str, *, lock: bool = False) -> CaseRow | None:
+        """The family's case that is still with the Lotsen (open or claimed), if any.
+
+        `lock`: for a change that rewrites the note — the row is locked (PostgreSQL; SQLite has one writer
+        anyway) and read afresh, so a claim committed meanwhile is not overwritten by an "Übernehmen" note."""
+        query = select(CaseRow).where(CaseRow.chat_key == chat_key, CaseRow.status.in_(OPEN_STATUSES))
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return session.scalar(query.order_by(CaseRow.id.desc()))
 
     def _update_case(self, session: Session, case: CaseRow, state: State, effect: RequestHandover) -> CaseRow:
         """A second request while the first is open: the same case, with the newer facts and the added words."""
@@ -168,7 +191,7 @@ class HandoverService:
 
     def contact_time_given(self, session: Session, chat_key: str, effect: ContactTimeGiven) -> bool:
         """When a person may write, added to the open case's note (typed words exactly as the family wrote them)."""
-        case = self.open_case_of(session, chat_key)
+        case = self.open_case_of(session, chat_key, lock=True)
         if case is None:
             return False
         words, _, _old = case.family_words.partition(CONTACT_SEPARATOR)
@@ -183,7 +206,7 @@ class HandoverService:
 
     def escalate(self, session: Session, chat_key: str, effect: EscalateCase) -> bool:
         """An emergency while the case is open: urgent now, a 🆘 line in the group under the note, no new case."""
-        case = self.open_case_of(session, chat_key)
+        case = self.open_case_of(session, chat_key, lock=True)
         if case is None:
             return False
         now = self.now()
@@ -202,6 +225,17 @@ class HandoverService:
                 reply_to=case.note_message_id,
                 buttons=[] if case.status == "claimed" else [[("Übernehmen", f"claim:{case.id}")]],
             )
+            if case.topic_id is not None:  # the topic's name says it too, 🆘 first
+                enqueue(
+                    session,
+                    chat_id=group,
+                    text="",
+                    purpose="topic",
+                    now=now,
+                    case_id=case.id,
+                    method="editForumTopic",
+                    extra={"name": self.topic_name(case), "thread_id": case.topic_id},
+                )
         self.refresh_note(session, case, effect.kinds)
         return True
 
@@ -220,6 +254,7 @@ class HandoverService:
                 payload["text"] = text
                 translate = self._to_german(case)
                 payload["translate"] = asdict(translate) if translate else None
+                payload["extra"] = {**payload.get("extra", {}), "topic": self.topic_name(case)}
                 waiting.payload = json.dumps(payload, ensure_ascii=False)
             return
         status = ""
@@ -237,11 +272,46 @@ class HandoverService:
             return 0
         links = session.scalars(select(RelayLinkRow).where(RelayLinkRow.case_id.in_(case_ids))).all()
         now = self.now()
-        for link in links:
+        for link in links:  # a text is edited, a photo or document deleted (workplace_calls.ERASE)
             enqueue(
-                session, chat_id=link.chat_id, text=ERASED, purpose="erase", now=now, edit_message_id=link.message_id
+                session,
+                chat_id=link.chat_id,
+                text=ERASED,
+                purpose="erase",
+                now=now,
+                edit_message_id=link.message_id,
+                method="erase",
+            )
+        case_topics = session.execute(
+            select(CaseRow.group_chat_id, CaseRow.topic_id).where(
+                CaseRow.id.in_(case_ids), CaseRow.topic_id.is_not(None), CaseRow.group_chat_id.is_not(None)
+            )
+        ).all()
+        for group, topic in case_topics:  # a case's topic goes with everything in it (the edits above: if it can't)
+            enqueue(
+                session,
+                chat_id=group,
+                text="",
+                purpose="erase",
+                now=now,
+                method="deleteForumTopic",
+                extra={"thread_id": topic},
             )
         return len(links)
+
+    def was_erased(self, chat_id: int, message_id: int) -> bool:
+        """Whether this message of a Lotsen chat belonged to a family that deleted its data (the erase rows
+        keep only the chat and the message id, until the outbox's retention purge)."""
+        with self.uow() as session:
+            rows = session.execute(
+                select(OutboxRow.telegram_message_id, OutboxRow.payload).where(
+                    OutboxRow.chat_id == chat_id, OutboxRow.purpose == "erase"
+                )
+            ).all()
+        return any(
+            sent == message_id or (sent is None and json.loads(payload).get("message_id") == message_id)
+            for sent, payload in rows
+        )
 
     def route(self, session: Session, case: CaseRow) -> int | None:
         """The most specific Lotsen group: district, then language, then network, then LOTSEN_CHAT_ID."""
@@ -282,6 +352,9 @@ class HandoverService:
         lines.append(f"Ort: {where}")
         needs = [self.knowledge.need(n) for n in case.needs.split(",") if n]
         lines.append(f"Bedarf: {', '.join(n.label_de for n in needs if n) or 'noch offen'}")
+        if case.reason.startswith(CHECKIN_NOTE):  # the family answered a check-in: it did not (fully) work
+            why = CHECKIN_REASONS_DE.get(case.reason.removeprefix(CHECKIN_NOTE), "hat nicht geklappt")
+            lines.append(f"Anlass: Antwort auf die Nachfrage des Bots – {why}")
         words, _, typed_time = case.family_words.partition(CONTACT_SEPARATOR)
         if words:
             lines.append(f"Worte der Familie: „{words}“")
@@ -300,7 +373,12 @@ class HandoverService:
         else:
             lines.append(f"Wartet seit: {duration_de(self.now() - created)} ({came})")
         lines.append(f"Einwilligung zur Weitergabe: Fassung {case.consent_version}, {case.consent_at[:16]}")
+        lines.append(NOTE_HINT)
         return "\n".join(lines)
+
+    def topic_name(self, case: CaseRow) -> str:
+        """The case's topic in a forum group: "#12 · Arabisch · Eglosheim · Kita", 🆘 first when urgent."""
+        return f"{'🆘 ' if case.urgent else ''}#{case.id} · {case_about(self.knowledge, case)}".rstrip(" ·")
 
     # ------------------------------------------------------------------ office hours
 
@@ -363,8 +441,12 @@ class HandoverService:
         chat_id: int,
         update_key: str | None = None,
         pressed_message_id: int | None = None,
+        pressed_text: str = "",
     ) -> ActionResult:
-        """Exactly one Lotse wins: the status changes from open to claimed in one conditional UPDATE."""
+        """Exactly one Lotse wins: the status changes from open to claimed in one conditional UPDATE.
+
+        The pressed message is one of the case's (its note, a reminder): if its send was never recorded (the
+        answer got lost), the press records it, or marks it as a second copy (outbox.message_surfaced)."""
         now = self.now()
         with self.uow() as session:
             if not first_delivery(session, update_key, now):
@@ -373,12 +455,16 @@ class HandoverService:
             if lotse is None:
                 return ActionResult(False, "Nur registrierte Lotsen können Fälle übernehmen.")
             case = session.get(CaseRow, case_id)
+            in_its_group = case is not None and chat_id in (case.group_chat_id or self.route(session, case),)
+            if case is not None and pressed_message_id is not None and in_its_group:
+                message_surfaced(session, chat_id, pressed_message_id, pressed_text, now, pressed_case=case.id)
             if case is not None and case.group_chat_id is None and self.route(session, case) == chat_id:
                 # Telegram showed the note before the outbox recorded its answer: the press itself proves
                 # where the note is, so a Lotse quick to press is not told the case does not exist
                 case.group_chat_id = chat_id
                 case.note_message_id = case.note_message_id or pressed_message_id
-            if case is None or case.group_chat_id != chat_id:
+            on_call = chat_id == self.oncall_group and case is not None and case.group_chat_id is not None
+            if case is None or (case.group_chat_id != chat_id and not on_call):
                 return ActionResult(False, "Diesen Fall gibt es hier nicht (mehr).")
             won = (
                 session.execute(
@@ -454,6 +540,8 @@ class HandoverService:
         case = session.get(CaseRow, case_id)
         if case is None:
             return "Diesen Fall gibt es nicht (mehr)."
+        if case.status == "closed":
+            return f"Fall #{case_id} ist abgeschlossen. Schreibt die Familie wieder, kommt ein neuer Fall."
         if case.claimed_by != lotse.id or case.status != "claimed":
             return f"Fall #{case_id} ist nicht deiner – erst übernehmen."
         return case, lotse
@@ -473,39 +561,110 @@ class HandoverService:
         self._reopened(session, case, why)
         self._to_family(session, case, family_notices.HANDED_BACK)
 
-    def case_of_message(self, chat_id: int, message_id: int) -> int | None:
+    def case_of_message(self, chat_id: int, message_id: int, text: str | None = None) -> int | None:
+        """The case a message in a Lotsen chat belongs to. With `text` (the message is the bot's own), one
+        whose send was never recorded is recognised by how it begins, and recorded or linked as a copy
+        (outbox.message_surfaced), so a reply to it reaches the family."""
         with self.uow() as session:
-            link = session.get(RelayLinkRow, (chat_id, message_id))
-            return link.case_id if link else None
+            if text is None:
+                link = session.get(RelayLinkRow, (chat_id, message_id))
+                return link.case_id if link else None
+            return message_surfaced(session, chat_id, message_id, text, self.now())
 
     def lotse_wrote(
-        self, telegram_user_id: int, case_id: int, text: str, update_key: str | None = None
+        self,
+        telegram_user_id: int,
+        case_id: int,
+        text: str,
+        update_key: str | None = None,
+        *,
+        attachment: Attachment | None = None,
+        correction: bool = False,
     ) -> ActionResult:
-        """A Lotse's message goes to the family in its chat, with the Lotse's name and a translation."""
+        """A Lotse's message (a text, a template, a photo or PDF with its caption) goes to the family in its
+        chat, with the Lotse's name and a translation; an edited one as a correction. Refused: the Lotse is
+        told why and that nothing was sent."""
         with self.uow() as session:
             if not first_delivery(session, update_key, self.now()):
                 return ALREADY_HANDLED
             owned = self._owned_case(session, case_id, telegram_user_id)
             if isinstance(owned, str):
-                return ActionResult(False, owned)
+                return ActionResult(False, owned + NOT_SENT)
             case, lotse = owned
             if case.family_chat_id is None:
-                return ActionResult(False, "Diese Familie ist nicht über Telegram erreichbar.")
+                return ActionResult(False, "Diese Familie ist nicht über Telegram erreichbar." + NOT_SENT)
             t = texts(case.locale)
             language = case.locale.split("@")[0]
             translate = (
-                Translate(text, "de", language, t._(family_notices.AUTOMATIC_TRANSLATION)) if language != "de" else None
+                Translate(text, "de", language, t._(family_notices.AUTOMATIC_TRANSLATION))
+                if language != "de" and text
+                else None
+            )
+            header = t._(
+                family_notices.CORRECTION_FROM_LOTSE if correction else family_notices.FROM_LOTSE, name=lotse.name
             )
             enqueue(
                 session,
                 chat_id=case.family_chat_id,
-                text=f"{t._(family_notices.FROM_LOTSE, name=lotse.name)}\n{text}",
+                text=f"{header}\n{text}" if text else header,
                 purpose="relay_to_family",
                 now=self.now(),
                 case_id=case.id,
                 translate=translate,
+                method=FILE_METHODS[attachment.kind] if attachment else None,
+                extra={"file_id": attachment.file_id} if attachment else None,
             )
         return ActionResult(True, "")
+
+    def family_sent_file(
+        self, chat_key: str, attachment: Attachment, caption: str, update_key: str | None = None
+    ) -> bool:
+        """A photo or document of a family with an open case (a letter from the Jobcenter) goes to the case's
+        thread by Telegram's file id — nothing of the file is kept here — and the family hears, once in a
+        while, that it went on. False: no open case; the conversation answers it like any photo."""
+        now = self.now()
+        with self.uow() as session:
+            case = self.open_case_of(session, chat_key)
+            group = None if case is None else case.group_chat_id or self.route(session, case)
+            if case is None or group is None:
+                return False
+            if not first_delivery(session, update_key, now):
+                return True
+            language = case.locale.split("@")[0]
+            caption = _clean(caption)
+            enqueue(
+                session,
+                chat_id=group,
+                text="\n".join(
+                    x for x in (f"Fall #{case.id} – die Familie schreibt:", FILE_LABELS[attachment.kind], caption) if x
+                ),
+                purpose="relay_to_lotse",
+                now=now,
+                case_id=case.id,
+                reply_to=case.note_message_id,
+                translate=Translate(caption, language, "de", "Übersetzung (automatisch):")
+                if caption and language != "de"
+                else None,
+                method=FILE_METHODS[attachment.kind],
+                extra={"file_id": attachment.file_id},
+            )
+            acked = session.scalar(
+                select(OutboxRow.id).where(
+                    OutboxRow.case_id == case.id,
+                    OutboxRow.purpose == "file_ack",
+                    OutboxRow.created_at > (now - FILE_ACK_EVERY).astimezone(UTC),
+                )
+            )
+            if acked is None and case.family_chat_id is not None:
+                enqueue(
+                    session,
+                    chat_id=case.family_chat_id,
+                    text=texts(case.locale)._(family_notices.PASSED_TO_LOTSE),
+                    purpose="file_ack",
+                    now=now,
+                    case_id=case.id,
+                )
+        return True
 
     def family_wrote(self, session: Session, chat_key: str, text: str) -> bool:
         """A family's message after handover: to the Lotse who has the case (or the group while it waits)."""
@@ -546,8 +705,9 @@ class HandoverService:
         return ActionResult(True, f"Fall #{case_id} ist wieder offen.")
 
     def pass_on(
-        self, case_id: int, telegram_user_id: int, to_telegram_user_id: int, update_key: str | None = None
+        self, case_id: int, telegram_user_id: int, to: int | str, update_key: str | None = None
     ) -> ActionResult:
+        """The case goes to a colleague: `to` is their Telegram id, or (typed) their first or full name."""
         with self.uow() as session:
             if not first_delivery(session, update_key, self.now()):
                 return ALREADY_HANDLED
@@ -555,13 +715,50 @@ class HandoverService:
             if isinstance(owned, str):
                 return ActionResult(False, owned)
             case, lotse = owned
-            other = self.lotse(session, to_telegram_user_id)
-            if other is None:
-                return ActionResult(False, "An diese Person kann ich nicht weitergeben: nicht als Lotse registriert.")
+            other = self.colleague(session, to)
+            if isinstance(other, str):
+                return ActionResult(False, other)
+            if other.id == lotse.id:
+                return ActionResult(False, f"Fall #{case_id} ist schon bei dir.")
             case.claimed_by = other.id
             self._note_changed(session, case, f"➡️ Weitergegeben von {lotse.name} an {other.name}", self.now(), True)
             self._to_family(session, case, family_notices.PASSED_ON, name=other.name)
-        return ActionResult(True, f"Fall #{case_id} ist jetzt bei {other.name}.")
+        return ActionResult(True, f"Fall #{case_id} ist jetzt bei {other.name}".rstrip(".") + ".")  # "Eva M."
+
+    def colleague(self, session: Session, to: int | str) -> LotseRow | str:
+        """The active Lotse meant by a Telegram id, a full name or a first name (case does not matter);
+        else the German line that says why not (unknown, or several of that name)."""
+        if isinstance(to, int) or to.strip().isdigit():
+            found = self.lotse(session, int(to))
+            return found or "An diese Person kann ich nicht weitergeben: nicht als Lotse registriert."
+        wanted = to.strip().lstrip("@").casefold()
+        team = session.scalars(select(LotseRow).where(LotseRow.active.is_(True)).order_by(LotseRow.name)).all()
+        for fits in (
+            lambda name: name == wanted,
+            lambda name: name.split()[0].strip("(),") == wanted,
+            lambda name: name.startswith(wanted),
+        ):
+            matches = [lotse for lotse in team if wanted and fits(lotse.name.casefold())]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                names = ", ".join(f"{m.name} ({m.telegram_user_id})" for m in matches)
+                return f"„{to.strip()}“ passt auf mehrere: {names}. Bitte den ganzen Namen oder die Telegram-ID."
+        known = ", ".join(lotse.name for lotse in team) or "keine"
+        return f"Keine Lotsin und keinen Lotsen „{to.strip()}“ gefunden. Im Team: {known}."
+
+    def colleague_buttons(self, case_id: int, telegram_user_id: int) -> list[list[tuple[str, str]]]:
+        """One button per active colleague (two a row), then Abbrechen: the owner's choice of whom to pass to."""
+        with self.uow() as session:
+            team = session.scalars(
+                select(LotseRow)
+                .where(LotseRow.active.is_(True), LotseRow.telegram_user_id != telegram_user_id)
+                .order_by(LotseRow.name)
+                .limit(MAX_COLLEAGUE_BUTTONS)
+            ).all()
+            buttons = [(f"➡️ {lotse.name}"[:40], f"give:{case_id}:{lotse.telegram_user_id}") for lotse in team]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        return [*rows, [("Abbrechen", f"keep:{case_id}")]]
 
     def close(self, case_id: int, telegram_user_id: int, outcome: str, update_key: str | None = None) -> ActionResult:
         if outcome not in OUTCOMES:
@@ -578,6 +775,17 @@ class HandoverService:
             self._note_changed(
                 session, case, f"✅ Abgeschlossen: {OUTCOMES[outcome]} ({lotse.name})", now, False, closed=True
             )
+            if case.topic_id is not None and case.group_chat_id is not None:  # a finished case's topic is closed
+                enqueue(
+                    session,
+                    chat_id=case.group_chat_id,
+                    text="",
+                    purpose="topic",
+                    now=now,
+                    case_id=case.id,
+                    method="closeForumTopic",
+                    extra={"thread_id": case.topic_id},
+                )
             if case.family_chat_id is not None:
                 t = texts(case.locale)
                 enqueue(
@@ -646,8 +854,25 @@ class HandoverService:
 
 
 def claimed_buttons(case_id: int) -> list[list[tuple[str, str]]]:
-    """The buttons under a claimed case's note (also what "Abbrechen" in the outcome choice brings back)."""
-    return [[("Zurückgeben", f"back:{case_id}"), ("Abschließen", f"close:{case_id}")]]
+    """The buttons under a claimed case's note (also what "Abbrechen" in a choice brings back)."""
+    return [
+        [("Zurückgeben", f"back:{case_id}"), ("Weitergeben", f"pass:{case_id}"), ("Abschließen", f"close:{case_id}")]
+    ]
+
+
+def language_de(locale: str) -> str:
+    """The family's language as Lotsen name it: "Arabisch", "Deutsch" (Einfache Sprache is German)."""
+    language = locale.split("@")[0]
+    return "Deutsch" if language == "de" else texts("de").language_name(language)
+
+
+def case_about(knowledge: Knowledge, case: CaseRow) -> str:
+    """Language · district · first need: what tells Lotsen at a glance whether a case is one for them."""
+    district = knowledge.places.district(case.district or "")
+    need = knowledge.need(next((n for n in case.needs.split(",") if n), ""))
+    return " · ".join(
+        x for x in (language_de(case.locale), district.name if district else "", need.label_de if need else "") if x
+    )
 
 
 def duration_de(delta: timedelta) -> str:

@@ -3,8 +3,11 @@
 Pure functions over plain rows -> small dataclasses; rendering (CSV, charts, HTML) lives in admin_scripts/report.py.
 
 Gap definition, per (district, need):
-  requests          demand events with outcome `found` or `nothing_fits` (one per search of a family)
-  nothing_found     events with outcome `nothing_fits`
+  requests          demand events with outcome `found`, `found_unfitting` or `nothing_fits` (one per search)
+  nothing_found     events with outcome `nothing_fits` or `found_unfitting`: no shown offer really served the
+                    request (`found` only when one has the need as its main topic, fits the age and serves the
+                    place: bot.domain.matching.serves_request — a Kita request answered with a German course
+                    that also looks after children is not served)
   offers_available  offers valid on the report day with that need that serve the district
                     (offers for the whole network count for every district of their network)
   share_handed_over `handed_over` events / requests (how often a Lotse was asked for)
@@ -17,8 +20,9 @@ are no evidence of a gap, and a council must not plan on them; small counts coul
 
 A real gap (what the top findings talk about): at least MIN_COUNT requests, and at least a quarter of the families
 went without a fitting offer. "3 asked, all found something" is not a gap and never a finding; neither is "1 of 8
-found nothing", even where no offer sits in the place (the others were helped by offers nearby). Until the
-follow-up issue records whether a family was really helped, "not served" means the search found nothing fitting.
+found nothing", even where no offer sits in the place (the others were helped by offers nearby). Whether a
+family then reached the offer and was helped is what the check-ins record (`checkin_cells` below): families
+who agreed are asked a week later, and their anonymous answers are counted by need, district and offer.
 
 Why this score: families who found nothing are the gap itself, so they count fully. The second term adds
 demand that the existing offers have to share: with no offer every request counts, with one offer half of
@@ -39,12 +43,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.orm import DemandEventRow
+from bot.db.orm import CheckInOutcomeRow, DemandEventRow
 from bot.domain.needs import Need
 from bot.domain.offers import Offer
 from bot.domain.places import District, Network, Places, fold
 
-REQUEST_OUTCOMES = frozenset({"found", "nothing_fits"})
+REQUEST_OUTCOMES = frozenset({"found", "found_unfitting", "nothing_fits"})
+NOT_SERVED = frozenset({"found_unfitting", "nothing_fits"})  # no shown offer served the request (honest found)
 MIN_COUNT = 5  # below this a count is shown as "< 5" and a cell is never ranked
 REAL_GAP_SHARE = 0.25  # from this share of empty-handed families on, a cell is a gap
 SMALL = "< 5"
@@ -210,7 +215,7 @@ def gap_cells(
         key = (event.district, event.need)
         if event.outcome in REQUEST_OUTCOMES:
             requests[key] += 1
-            if event.outcome == "nothing_fits":
+            if event.outcome in NOT_SERVED:
                 nothing[key] += 1
         elif event.outcome == "handed_over":
             handed[key] += 1
@@ -318,7 +323,7 @@ def weekly_requests(
         if event.outcome in REQUEST_OUTCOMES:
             week = iso_week(event.day)
             requests[week] += 1
-            nothing[week] += event.outcome == "nothing_fits"
+            nothing[week] += event.outcome in NOT_SERVED
             days.append(event.day)
     if not days:
         return []
@@ -354,7 +359,7 @@ def usage_counts(
             tally = tallies[(dimension, value)]
             if event.outcome in REQUEST_OUTCOMES:
                 tally[0] += 1
-                tally[1] += event.outcome == "nothing_fits"
+                tally[1] += event.outcome in NOT_SERVED
             elif event.outcome == "handed_over":
                 tally[2] += 1
     order = {"Sprache": 0, "Kanal": 1, "Einstieg": 2}
@@ -476,7 +481,7 @@ def period_comparison(
         for need in ("", event.need or "?"):
             tally = tallies[(which, need)]
             tally[0] += 1
-            tally[1] += event.outcome == "nothing_fits"
+            tally[1] += event.outcome in NOT_SERVED
 
     def row(need_id: str, label: str) -> PeriodRow:
         now, before = tallies.get(("now", need_id), [0, 0]), tallies.get(("before", need_id), [0, 0])
@@ -485,3 +490,185 @@ def period_comparison(
     rows = [row("", "alle Bedarfe")]
     rows += [row(n.id, n.label_de) for n in needs]
     return [rows[0], *(r for r in rows[1:] if r.now_requests or r.before_requests)]
+
+
+# --------------------------------------------------------------------------------------------- check-ins
+
+CHECKIN_OUTCOMES_DE = {
+    "reached": "erreicht",
+    "not_yet": "noch nicht",
+    "could_not": "nicht erreicht",
+    "no_answer": "keine Antwort",
+}
+CHECKIN_HELPED_DE = {"yes": "hat geholfen", "partly": "zum Teil", "no": "nicht geholfen"}
+CHECKIN_REASONS_DE = {
+    "busy": "niemand erreicht (besetzt, keine Antwort)",
+    "no_place": "kein Platz frei",
+    "language": "Sprachprobleme",
+    "too_far": "zu weit weg",
+    "not_eligible": "kein Anspruch, nicht berechtigt",
+    "other": "anderer Grund",
+    "no_help": "erreicht, hat aber nicht geholfen",
+    "partly": "erreicht, hat nur zum Teil geholfen",
+}
+# What a coordinator may check when families often could not reach an offer, by their most common reason.
+CHECK_HINTS_DE = {
+    "busy": "Telefonnummer und Erreichbarkeit prüfen",
+    "no_place": "freie Plätze prüfen",
+    "language": "Sprachen und Dolmetschen im Eintrag prüfen",
+    "too_far": "Ort und Einzugsgebiet prüfen",
+    "not_eligible": "wer kommen darf, im Eintrag klarer sagen",
+    "other": "beim Träger nachfragen",
+}
+OFTEN_NOT_REACHED = 1 / 3  # from this share of "could not reach" among the answers on, an offer is flagged
+CHECKINS_DE = (
+    "Nachfrage: Familien, die zugestimmt haben, fragt der Bot nach einigen Tagen (werktags 9–18 Uhr, "
+    "höchstens einmal erinnert), ob sie das Angebot erreicht haben und ob es geholfen hat. Gezählt wird "
+    "anonym (Woche, Netzwerk, Stadtteil, Bedarf, Altersgruppe, Sprache, Angebot, Antwort, Grund); "
+    "die Zuordnung zum Chat wird gelöscht, sobald die Nachfrage vorbei ist. Zahlen unter 5 stehen als „< 5“ "
+    "und werden nicht gereiht; Anteile stehen nur, wo mindestens 5 Familien geantwortet haben."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    """One anonymous check-in outcome, detached from the database."""
+
+    day: date
+    network: str | None
+    district: str | None
+    need: str | None
+    locale: str | None
+    offer_id: str | None
+    source: str  # offer | case
+    case_outcome: str | None
+    outcome: str  # reached | not_yet | could_not | no_answer
+    helped: str | None
+    reason: str | None
+
+
+def load_checkins(session: Session, *, since: date | None = None, network: str | None = None) -> list[CheckInResult]:
+    query = select(CheckInOutcomeRow).order_by(CheckInOutcomeRow.day, CheckInOutcomeRow.id)
+    if since is not None:
+        query = query.where(CheckInOutcomeRow.day >= since)
+    if network is not None:
+        query = query.where(CheckInOutcomeRow.network == network)
+    return [
+        CheckInResult(
+            row.day,
+            row.network,
+            row.district,
+            row.need,
+            row.locale,
+            row.offer_id,
+            row.source,
+            row.case_outcome,
+            row.outcome,
+            row.helped,
+            row.reason,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInCell:
+    """The check-ins of one need, district, offer or case outcome (`key`, shown as `label`)."""
+
+    key: str
+    label: str
+    asked: int  # families asked (answered or not)
+    reached: int
+    not_yet: int
+    could_not: int
+    helped: int
+    partly: int
+    not_helped: int
+    reasons: tuple[tuple[str, int], ...]  # why not reached (and "no_help"), most common first
+
+    @property
+    def answered(self) -> int:
+        return self.reached + self.not_yet + self.could_not
+
+    @property
+    def small(self) -> bool:
+        """Fewer than MIN_COUNT answers: counts shown as '< 5', no shares, never ranked or flagged."""
+        return self.answered < MIN_COUNT
+
+    def share(self, part: int, whole: int | None = None) -> float | None:
+        whole = self.answered if whole is None else whole
+        return part / whole if whole >= MIN_COUNT else None
+
+    @property
+    def top_reason(self) -> str | None:
+        """The most common reason for not reaching the offer (shown only where it rests on MIN_COUNT answers)."""
+        found = [(r, n) for r, n in self.reasons if r in CHECK_HINTS_DE]
+        return found[0][0] if found and not self.small else None
+
+    @property
+    def often_not_reached(self) -> bool:
+        """At least a third of the answers, and at least MIN_COUNT families: fewer are no finding."""
+        share = self.share(self.could_not)
+        return self.could_not >= MIN_COUNT and share is not None and share >= OFTEN_NOT_REACHED
+
+
+def checkin_cells(
+    results: Iterable[CheckInResult], by: str, labels: Mapping[str, str] | None = None
+) -> list[CheckInCell]:
+    """Check-ins grouped `by` need | district | offer_id | case_outcome (unset values as 'unbekannt'), or
+    "all" for one cell of everything.
+
+    Order: the cells with at least MIN_COUNT answers first, by how many were asked; the small ones after them
+    by their label — a small cell is never ranked."""
+    names = labels or {}
+    groups: defaultdict[str, list[CheckInResult]] = defaultdict(list)
+    for result in results:
+        groups["" if by == "all" else getattr(result, by) or ""].append(result)
+    cells = []
+    for key, rows in groups.items():
+        count = Counter(r.outcome for r in rows)
+        helped = Counter(r.helped for r in rows if r.outcome == "reached")
+        reasons = Counter(r.reason for r in rows if r.reason)
+        cells.append(
+            CheckInCell(
+                key=key,
+                label=names.get(key, key or "unbekannt"),
+                asked=len(rows),
+                reached=count["reached"],
+                not_yet=count["not_yet"],
+                could_not=count["could_not"],
+                helped=helped["yes"],
+                partly=helped["partly"],
+                not_helped=helped["no"],
+                reasons=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
+            )
+        )
+    return sorted(cells, key=lambda c: (c.small, -c.asked if not c.small else 0, c.label))
+
+
+def offers_to_check(cells: Iterable[CheckInCell]) -> list[CheckInCell]:
+    """Offers families often could not reach (5 families or more, a third of the answers), most such first."""
+    flagged = [c for c in cells if c.often_not_reached]
+    return sorted(flagged, key=lambda c: (-c.could_not, -c.answered, c.label))
+
+
+def check_sentence(cell: CheckInCell) -> str:
+    """One flagged offer in plain German, with what to check:
+    '„Kita Sonnenschein“: 4 von 9 Familien erreichten das Angebot nicht, meist: kein Platz frei — freie Plätze
+    prüfen.'"""
+    verb = "erreichte" if cell.could_not == 1 else "erreichten"
+    text = f"„{cell.label}“: {cell.could_not} von {_families(cell.answered)} {verb} das Angebot nicht"
+    if cell.top_reason:
+        text += f", meist: {CHECKIN_REASONS_DE[cell.top_reason]} — {CHECK_HINTS_DE[cell.top_reason]}"
+    return text + "."
+
+
+def followup_de(answer: str) -> str:
+    """A case's check-in answer for the Lotsen: 'reached:yes' -> 'erreicht, hat geholfen'."""
+    reached, _, detail = answer.partition(":")
+    text = CHECKIN_OUTCOMES_DE.get(reached, reached)
+    if detail in CHECKIN_HELPED_DE and reached == "reached":
+        return f"{text}, {CHECKIN_HELPED_DE[detail]}"
+    if detail in CHECKIN_REASONS_DE and reached == "could_not":
+        return f"{text} ({CHECKIN_REASONS_DE[detail]})"
+    return text

@@ -5,6 +5,10 @@ serves, placed by its age range); the phases x needs matrix is shown on wide scr
 the offers. The whole page speaks the chosen language (`?lang=ar`: labels through gettext, right to left for
 ar/fa), offer texts where the data has a translation. `/angebote/weimar` (or `?network=weimar`) shows one network.
 
+The way in without Telegram, and into it: each offer's page (and a network's overview) ends with "ask a Lotse",
+a deep link that opens the bot with the offer's network and topic preset (with TELEGRAM_BOT_USERNAME set), and
+the phone number and hours of the network's Lotsen office (`lotsen_office` in knowledge/districts.yaml).
+
 Plain server-rendered HTML: filters are a GET form, so it works without JavaScript, with a keyboard and a screen
 reader; the CSS is served from /angebote/static/, nothing comes from a CDN. No map: tiles need an external server.
 """
@@ -13,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,9 +29,10 @@ from aiohttp import web
 
 from bot.bootstrap import App
 from bot.conversation.flow import NEED_LABELS
-from bot.domain.offers import Access, Cost, Offer, safe_url
+from bot.domain.offers import Access, Cost, Offer, OpeningSlot, safe_url
 from bot.domain.places import Network, Places
 from bot.i18n import N_, SUPPORTED, Texts, is_rtl, native_name, texts
+from bot.posters import deep_link, offer_payload, web_payload
 from bot.services.offers import OfferRepository
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -165,6 +172,55 @@ def _de(text: str, t: Texts) -> str:
 def _ltr(text: str) -> str:
     """Phone numbers, e-mail and web addresses read left to right on every page."""
     return f'<bdi dir="ltr">{e(text)}</bdi>'
+
+
+def _phone(phone: str) -> str:
+    return f'<a href="tel:{e(phone.replace(" ", ""))}">{_ltr(phone)}</a>'
+
+
+def _hours_table(slots: Sequence[OpeningSlot], caption: str, t: Texts) -> str:
+    """One row per weekday in the page's language, several time spans side by side."""
+    days: dict[int, list[str]] = {}
+    for slot in slots:
+        days.setdefault(slot.weekday, []).append(f"{t.time(slot.opens)}–{t.time(slot.closes)}")
+    return (
+        f'<table class="zeiten"><caption>{e(caption)}</caption><thead><tr>'
+        f'<th scope="col">{e(t._("Day"))}</th><th scope="col">{e(t._("Time"))}</th></tr></thead><tbody>'
+        + "".join(
+            f'<tr><th scope="row">{e(t.weekday(day, "wide"))}</th><td>{e(t.join(spans))}</td></tr>'
+            for day, spans in sorted(days.items())
+        )
+        + "</tbody></table>"
+    )
+
+
+def lotse_box(app: App, network: Network | None, t: Texts, start: str) -> str:
+    """'Ask a Lotse': the bot with `start` preset (where its username is set), and the network's Lotsen office."""
+    bot = app.settings.telegram_bot_username
+    office = network.lotsen_office if network else None
+    if network is None or not (bot or office):
+        return ""
+    parts = []
+    if bot:
+        parts.append(
+            "<p>"
+            + e(
+                t._(
+                    "A Lotse from {network} knows the help nearby and writes to you on Telegram. Free of charge.",
+                    network=t.ltr(network.name),  # German name isolated inside Arabic or Farsi
+                )
+            )
+            + f'</p><p><a class="knopf" href="{e(deep_link(bot, start))}">{e(t._("Ask a Lotse"))}</a></p>'
+        )
+    if office:
+        call = t._("No Telegram? Call the Lotsen office:") if bot else t._("Call the Lotsen office:")
+        parts.append(f'<p class="anruf">{e(call)} {_phone(office.phone)}</p>')
+        if office.hours:
+            parts.append(_hours_table(office.hours, t._("Office hours of the Lotsen office"), t))
+    return (
+        '<section class="lotse" aria-labelledby="lotse-titel">'
+        f'<h2 id="lotse-titel">{e(t._("Questions? A person helps"))}</h2>{"".join(parts)}</section>'
+    )
 
 
 def need_label(need_id: str, t: Texts, app: App) -> str:
@@ -331,6 +387,12 @@ def render_index(app: App, offers: Sequence[Offer], filters: Filters) -> str:
             f"{cards}</section>"
         )
     where = f" – {_de(networks_shown[0].name, t)}" if filters.network and networks_shown else ""
+    district = places.district(filters.district) if filters.district else None
+    ask = (
+        lotse_box(app, networks_shown[0], t, web_payload(places, filters.lang, district, filters.need or None))
+        if filters.network and networks_shown
+        else ""
+    )
     body = (
         f"<h1>{e(t._('Offers for families – the prevention chain'))}{where}</h1>"
         f"<p>{e(t._('From pregnancy to the start of working life: advice, childcare and help near you.'))}</p>"
@@ -340,6 +402,7 @@ def render_index(app: App, offers: Sequence[Offer], filters: Filters) -> str:
         + '<div class="phasen">'
         + "".join(sections)
         + "</div>"
+        + ask
     )
     return _page(t, t._("Offers for families"), body, example=any(o.example for o in shown), networks=networks_shown)
 
@@ -380,7 +443,7 @@ def render_detail(app: App, offer: Offer, lang: str) -> str:
     if offer.address:
         contact.append((t._("Address"), _de(offer.address, t)))
     if offer.phone:
-        contact.append((t._("Phone"), f'<a href="tel:{e(offer.phone.replace(" ", ""))}">{_ltr(offer.phone)}</a>'))
+        contact.append((t._("Phone"), _phone(offer.phone)))
     if offer.email:
         contact.append((t._("E-mail"), f'<a href="mailto:{e(offer.email)}">{_ltr(offer.email)}</a>'))
     if offer.website:
@@ -390,18 +453,7 @@ def render_detail(app: App, offer: Offer, lang: str) -> str:
         return "<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
 
     if offer.opening_hours:
-        days: dict[int, list[str]] = {}
-        for slot in offer.opening_hours:  # one row per weekday, several time spans side by side
-            days.setdefault(slot.weekday, []).append(f"{t.time(slot.opens)}–{t.time(slot.closes)}")
-        hours = (
-            f'<table class="zeiten"><caption>{e(t._("Opening hours"))}</caption><thead><tr>'
-            f'<th scope="col">{e(t._("Day"))}</th><th scope="col">{e(t._("Time"))}</th></tr></thead><tbody>'
-            + "".join(
-                f'<tr><th scope="row">{e(t.weekday(day, "wide"))}</th><td>{e(t.join(spans))}</td></tr>'
-                for day, spans in sorted(days.items())
-            )
-            + "</tbody></table>"
-        )
+        hours = _hours_table(offer.opening_hours, t._("Opening hours"), t)
     else:
         hours = f"<p>{e(t._('No fixed opening hours – please call or write.'))}</p>"
     back = f"/angebote/{offer.network}" + (f"?lang={e(lang)}" if lang != "de" else "")
@@ -426,6 +478,7 @@ def render_detail(app: App, offer: Offer, lang: str) -> str:
         )
         + f"<h2>{e(t._('The essentials'))}</h2>{dl(facts)}<h2>{e(t._('Opening hours'))}</h2>{hours}"
         f"<h2>{e(t._('Contact'))}</h2>{dl(contact)}{verified}</article>"
+        + lotse_box(app, network, t, offer_payload(places, offer, lang))
     )
     return _page(t, title, body, example=offer.example, networks=[network] if network else [])
 
@@ -489,3 +542,22 @@ def create_overview_app(app: App) -> web.Application:
 
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/angebote")
+
+
+@contextmanager
+def serving(app: App) -> Iterator[str]:
+    """The overview on 127.0.0.1 (a free port) in a background thread, for a browser driven synchronously
+    (the browser tests, bench/screenshots.py); yields the base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(create_overview_app(app))
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.run_until_complete(runner.cleanup())
+        loop.close()

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from bot.adapters.telegram import build_application, serve_webhook
-from bot.bootstrap import App
+from bot.adapters.telegram import build_application, outbox_sender, serve_webhook
+from bot.bootstrap import App, conversation_service
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow, OutboxRow
 from bot.services import conversations
@@ -25,7 +28,7 @@ from bot.services.conversations import ConversationService
 from tests.e2e.conftest import STEP_TIMEOUT, Family, bot_settings, polling
 from tests.e2e.test_handover import AYLIN, GROUP, arabic_family_asks_for_a_person, lotsen_app, lotsen_bot, notes
 from tests.e2e.test_webhook import SECRET, free_port
-from tests.fakes import FakeBotApi
+from tests.fakes import FakeBotApi, buttons_of
 from tests.fakes.translate_api import FakeTranslateApi
 
 __all__ = ["lotsen_app"]  # the fixture, imported for these tests
@@ -171,13 +174,12 @@ async def test_a_note_telegram_answers_late_is_sent_once(lotsen_app: App, bot_ap
         await family.taps("consent:yes", replies=2)
         await family.says("ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم")
         await family.says("/lotse")
-        bot_api.slow_next("sendMessage", 6.0)  # the next send (the family's answer) is late, not lost
+        bot_api.slow_next("sendMessage", 6.0)  # the next send (the family's answer or the note) is late, not lost
         bot_api.user_presses(5103, "handover:yes", family.messages[-1]["message_id"], "ar")
         await bot_api.wait_for_messages(GROUP, 1, timeout=15)
+        await bot_api._wait(lambda: outbox_pending(lotsen_app) == 0, 15, "the outbox to empty")
         await quiet(1.0)
-        with lotsen_app.uow() as session:
-            pending = session.scalar(select(func.count()).where(OutboxRow.sent_at.is_(None)))
-    assert len(notes(bot_api)) == 1 and pending == 0
+    assert len(notes(bot_api)) == 1 and outbox_pending(lotsen_app) == 0
     assert len([m for m in family.messages if "handover" in str(m.get("reply_markup"))]) <= 1
 
 
@@ -211,6 +213,119 @@ async def test_a_long_message_of_the_family_reaches_the_lotse_whole_in_numbered_
     assert all(len(p["text"]) <= 4096 for p in parts)
     said = " ".join(p["text"] for p in parts)
     assert all(said.count(f"Satz{n:04d}") == 2 for n in range(333))  # original and translation, nothing cut
+
+
+async def test_replies_the_bot_could_not_send_before_it_stopped_reach_the_family_after_the_restart(
+    example_app: App, service: ConversationService, bot_api: FakeBotApi
+) -> None:
+    bot_api.fail_for("sendMessage", 60, status=500)  # Telegram away: the reply stays in the outbox
+    async with polling(build_application(bot_settings(example_app, bot_api), service)):
+        bot_api.user_sends_text(3011, "/start")
+        await bot_api.wait_for_calls("sendMessage")
+    assert bot_api.sent_to(3011) == [] and outbox_pending(example_app) == 1  # stored with the conversation
+    database = Path(example_app.settings.database_url.removeprefix("sqlite:///"))
+    assert database.with_name(database.name + ".outbox-polling.sent").exists()  # the delivery journal
+    bot_api.fail_for("sendMessage", 0)  # Telegram is back; so is the bot, as a new process would be
+    async with polling(build_application(bot_settings(example_app, bot_api), service)):
+        [menu] = await bot_api.wait_for_messages(3011, 1, timeout=STEP_TIMEOUT)
+        await quiet()
+    assert len(bot_api.sent_to(3011)) == 1 and "lang:de" in [b["callback_data"] for b in buttons_of(menu)]
+
+
+async def test_a_reply_with_a_place_arrives_as_text_and_map_pin_in_order_and_quickly(
+    example_app: App, service: ConversationService, bot_api: FakeBotApi
+) -> None:
+    async with polling(build_application(bot_settings(example_app, bot_api), service)):
+        family = Family(bot_api, 3013, "de")
+        await family.says("/start")
+        await family.taps("lang:de")
+        await family.taps("consent:yes", replies=2)
+        await family.says("mein 4-jähriger in Eglosheim braucht Kita")
+        sent = time.monotonic()
+        replies = await family.says("Wo ist das?", replies=4)
+        took = bot_api.sent_times(3013)[-4] - sent
+    assert ["text" in m for m in replies] == [True, False, True, False]  # each offer, then its map pin
+    assert replies[1]["venue"]["address"].startswith("Wilhelmstraße 11") and replies[1]["location"]["latitude"] > 48
+    assert took < 0.5  # from the family's message to the first reply, through the outbox
+
+
+async def test_an_update_the_database_could_not_take_is_not_confirmed_to_the_poller_and_comes_again(
+    example_app: App, service: ConversationService, bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conversations, "DATABASE_PATIENCE", 0.5)
+    async with polling(build_application(bot_settings(example_app, bot_api), service)):
+        family = Family(bot_api, 3012, "de")
+        await family.says("/start")
+        working = service.uow
+        service.uow = UnitOfWork(create_engine(f"sqlite:///{example_app.settings.database_url[10:]}.d/missing.db"))
+        bot_api.user_sends_text(3012, "/help")
+        await asyncio.sleep(1.5)  # handled, and failed: the database is away
+        assert len(family.messages) == 1
+        service.uow = working
+        await bot_api.wait_for_messages(3012, 3, timeout=10)  # Telegram handed it again: it was not confirmed
+        await quiet()
+    texts = [m["text"] for m in family.messages]
+    assert len(texts) == 3 and len(set(texts[1:])) == 2  # /help's two replies, once each
+
+
+async def test_twenty_messages_in_five_seconds_after_the_handover_all_reach_the_lotse_in_order(
+    lotsen_app: App, bot_api: FakeBotApi
+) -> None:
+    settings = bot_settings(lotsen_app, bot_api, rate_limiter=False)  # Telegram's 20 a minute is not the point
+    async with polling(build_application(settings, conversation_service(lotsen_app))):
+        family, _note = await handed_over(bot_api, lotsen_app)
+        in_group = len(bot_api.sent_to(GROUP))
+        for number in range(20):
+            bot_api.user_sends_text(family.chat_id, f"Nachricht {number}", "ar")
+            await asyncio.sleep(0.25)
+        relayed = (await bot_api.wait_for_messages(GROUP, in_group + 20, timeout=15))[in_group:]
+        await quiet()
+    numbers = [int(match.group(1)) for m in relayed if (match := re.search(r"Nachricht (\d+)", m["text"]))]
+    assert numbers == list(range(20)) and len(bot_api.sent_to(GROUP)) == in_group + 20
+
+
+@pytest.mark.slow
+async def test_a_note_whose_answer_was_lost_is_sent_again_and_both_copies_lead_to_the_case(
+    lotsen_app: App, bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox_sender, "SEND_READ_TIMEOUT", 1.0)  # Telegram's answer to the note comes too late
+    async with polling(lotsen_bot(lotsen_app, bot_api)):
+        family = Family(bot_api, 5105, "ar")
+        await family.says("/start")
+        await family.taps("lang:ar")
+        await family.taps("consent:yes", replies=2)
+        await family.says("ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم")
+        await family.says("/lotse")
+        bot_api.slow_next("sendMessage", 2.5, times=2)  # the family's answer and the note: sent, answered late
+        bot_api.user_presses(5105, "handover:yes", family.messages[-1]["message_id"], "ar")
+        pair = [m["message_id"] for m in await bot_api.wait_for_messages(GROUP, 2, timeout=15)]
+        bot_api.user_presses_in_group(GROUP, "claim:1", pair[0], AYLIN)  # on the copy Telegram answered late
+        await bot_api._wait(lambda: any("Aylin" in m["text"] for m in family.messages), STEP_TIMEOUT, "the claim")
+
+        def marked() -> list[int]:  # the press proved one copy arrived: the other one is marked
+            return [i for i in pair if bot_api.message(GROUP, i)["text"].startswith("🔁")]
+
+        await bot_api._wait(lambda: len(marked()) == 1, STEP_TIMEOUT, "the mark")
+        [copy], [real] = marked(), [i for i in pair if i not in marked()]
+        bot_api.user_replies(GROUP, "Ich melde mich morgen.", copy, AYLIN)
+        await bot_api._wait(
+            lambda: any("Ich melde mich morgen." in m["text"] for m in family.messages), STEP_TIMEOUT, "the reply"
+        )
+        await family.taps("when:evening")
+        await quiet()
+        in_group = len(bot_api.sent_to(GROUP))
+        bot_api.slow_next("sendMessage", 2.5, times=2)  # the relayed message (and the "passed on"), too
+        bot_api.user_sends_text(family.chat_id, "شكرا، متى بالضبط؟", "ar")
+        pair = [m["message_id"] for m in (await bot_api.wait_for_messages(GROUP, in_group + 2, timeout=15))[in_group:]]
+        bot_api.user_replies(GROUP, "Um 10 Uhr.", pair[0], AYLIN)  # to the copy Telegram answered late
+        await bot_api._wait(lambda: any("Um 10 Uhr." in m["text"] for m in family.messages), STEP_TIMEOUT, "it")
+        await bot_api._wait(lambda: len(marked()) == 1, STEP_TIMEOUT, "the relayed message's copy marked")
+    assert bot_api.message(GROUP, marked()[0])["text"].startswith("🔁 Doppelt gesendet – diese Nachricht zu Fall #1")
+    assert bot_api.message(GROUP, copy)["text"].startswith("🔁 Doppelt gesendet – die Notiz zu Fall #1 steht")
+    assert buttons_of(bot_api.message(GROUP, copy)) == []  # no "Übernehmen" under the copy for ever
+    note = bot_api.message(GROUP, real)
+    assert "Übernommen von Aylin" in note["text"] and "close:1" in [b["callback_data"] for b in buttons_of(note)]
+    assert sum(m["text"].startswith("Fall #1 · ") for m in bot_api.sent_to(GROUP)) == 1  # the copy reads as none
 
 
 # ---------------------------------------------------------------------------------------------- wrong access
@@ -297,6 +412,11 @@ async def test_the_webhook_answers_503_while_the_database_is_away_and_telegram_d
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+
+def outbox_pending(app: App) -> int:
+    with app.uow() as session:
+        return int(session.scalar(select(func.count()).where(OutboxRow.sent_at.is_(None))) or 0)
 
 
 @asynccontextmanager

@@ -27,7 +27,11 @@ from tests.fakes import FakeBotApi, buttons_of
 GROUP = -1001234  # a supergroup: t.me/c/1234/<id> links
 PLAIN = -4242  # a plain group: no message links, /fall replies to the note
 AYLIN, JONAS, STRANGER = 901, 902, 31337
-CLAIMED = [{"text": "Zurückgeben", "callback_data": "back:1"}, {"text": "Abschließen", "callback_data": "close:1"}]
+CLAIMED = [
+    {"text": "Zurückgeben", "callback_data": "back:1"},
+    {"text": "Weitergeben", "callback_data": "pass:1"},
+    {"text": "Abschließen", "callback_data": "close:1"},
+]
 
 
 @pytest.fixture
@@ -212,7 +216,7 @@ async def test_a_morning_with_ten_waiting_cases_leaves_the_group_readable(lotsen
             await asyncio.to_thread(handover.raise_waiting)
         application.bot_data.sender.wake()  # type: ignore[union-attr]
         outbox = Outbox(lotsen_app.uow)
-        for _ in range(100):
+        for _ in range(300):  # up to 30 s on a loaded machine; a fraction of a second when quiet
             if await asyncio.to_thread(outbox.pending) == 0:
                 break
             await asyncio.sleep(0.1)

@@ -1,30 +1,34 @@
 """The offer overview (/angebote) in headless Chromium: rendering, filtering, details, a screenshot, accessibility.
 
-Debian's chromium package is driven by the Playwright Python package (no `playwright install`, no download).
+Debian's chromium package is driven by the Playwright Python package (no `playwright install`, no download);
+accessibility is checked with axe-core (shipped inside the axe-playwright-python wheel) and a few own rules.
 """
 
 from __future__ import annotations
 
-import asyncio
+import html
 import os
 import re
-import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot.bootstrap import App, bootstrap
+from bot.conversation import Command, Services, State, handle
+from bot.domain.matching import OfferIndex
 from bot.domain.offers import Offer
 from bot.services.offers import OfferRepository
 from bot.settings import Settings
-from bot.web.overview import PHASES, create_overview_app, phases_of
+from bot.web.overview import PHASES, phases_of, render_detail, serving
+
+BOT = "FamilienlotseTestBot"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,6 +64,20 @@ A11Y_PROBLEMS_JS = """() => {
 }"""
 
 
+# axe-core's WCAG 2.1 A/AA rules (contrast, names, landmarks, lang) plus its best practices. Cards after the second
+# of a phase and matrix rows after the third are the same markup again; skipping them keeps a run under a second.
+AXE_RUN_JS = """axe.run({exclude: [['li.karte:nth-child(n+3)'], ['#kette tbody tr:nth-child(n+4)']]},
+  {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+
+
+def axe_violations(page: Any) -> list[str]:
+    """What axe-core finds wrong in the rendered page: '<rule> (<impact>): <first element>' per broken rule."""
+    axe = pytest.importorskip("axe_playwright_python.base", reason="pip install axe-playwright-python (axe-core)")
+    page.evaluate(axe.AXE_SCRIPT)
+    result = page.evaluate(AXE_RUN_JS)
+    return [f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}" for v in result["violations"]]
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -75,20 +93,9 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The overview on 127.0.0.1 (random port) over a fresh SQLite file with the bundled example offers."""
     folder = tmp_path_factory.mktemp("overview")
-    app = bootstrap(Settings(database_url=f"sqlite:///{folder / 'overview.db'}"))
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_overview_app(app))
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)  # the browser test runs synchronously
-    thread.start()
-    yield Server(f"http://127.0.0.1:{port}", app)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.run_until_complete(runner.cleanup())
-    loop.close()
+    app = bootstrap(Settings(database_url=f"sqlite:///{folder / 'overview.db'}", telegram_bot_username=BOT))
+    with serving(app) as url:
+        yield Server(url, app)
     app.engine.dispose()
 
 
@@ -154,8 +161,12 @@ def test_on_a_phone_the_chain_is_a_list_of_phases_each_offer_once_and_no_sideway
     assert page.get_by_text("Beispieldaten:").is_visible()
     assert page.evaluate(A11Y_PROBLEMS_JS) == []
     shots = shots_dir(tmp_path)
-    page.screenshot(path=str(shots / "angebote-390.png"), full_page=True)
-    assert png_size(shots / "angebote-390.png")[0] == 390  # nothing sticks out to the side
+    # the first two screens: the whole list is ~100,000 px tall, and a full-page shot of it took 9 s
+    page.screenshot(
+        path=str(shots / "angebote-390.png"), full_page=True, clip={"x": 0, "y": 0, "width": 390, "height": 1688}
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") == 390  # nothing sticks out to the side
+    assert png_size(shots / "angebote-390.png") == (390, 1688)
 
     page.get_by_text("Angebote filtern").click()  # the filter is folded away on a phone
     page.get_by_label("Stadtteil oder Ort").select_option("lb-eglosheim")
@@ -174,12 +185,14 @@ def test_on_a_phone_the_chain_is_a_list_of_phases_each_offer_once_and_no_sideway
     shown = set(page.locator(".karte h3").all_inner_texts())
     assert shown == {o.title for o in offers}
     assert page.locator("#treffer").inner_text() == f"{len(offers)} Angebote gefunden."
+    assert axe_violations(page) == []  # the phases as cards, the open filter form, the Lotsen office
     with_hours = next(o for o in offers if o.opening_hours)  # the example data has one for Eglosheim
     page.locator(".karte").get_by_role("link", name=with_hours.title).first.click()
     page.wait_for_url(f"**/angebote/{with_hours.external_id}")
     assert page.locator("h1").inner_text() == with_hours.title
-    assert page.locator("table.zeiten tbody tr").count() == len({s.weekday for s in with_hours.opening_hours})
+    assert page.locator("article table.zeiten tbody tr").count() == len({s.weekday for s in with_hours.opening_hours})
     assert page.evaluate(A11Y_PROBLEMS_JS) == [] and page.evaluate(SIDEWAYS_JS) == 0
+    assert axe_violations(page) == []
     page.screenshot(path=str(shots / "angebot-390.png"), full_page=True)
     page.close()
 
@@ -204,7 +217,7 @@ def test_on_a_wide_screen_the_matrix_counts_lead_to_the_offers_of_a_network(
     page.wait_for_url("**need=work**phase=15-18**")
     assert page.locator("section.phase").count() == 1
     assert page.locator("#phase-15-18 .karte").count() == count
-    assert page.evaluate(A11Y_PROBLEMS_JS) == []
+    assert page.evaluate(A11Y_PROBLEMS_JS) == [] and axe_violations(page) == []
     shots = shots_dir(tmp_path)
     page.goto(f"{server.url}/angebote/weimar")
     page.screenshot(path=str(shots / "angebote-1280.png"))
@@ -227,17 +240,55 @@ def test_the_arabic_detail_page_is_right_to_left_with_arabic_labels(server: Serv
     assert page.locator("h1").get_attribute("lang") == "ar"
     assert page.locator("h2").first.inner_text() == "أهم المعلومات"
     assert page.evaluate(SIDEWAYS_JS) == 0 and page.evaluate(A11Y_PROBLEMS_JS) == []
+    assert axe_violations(page) == []
+    # the way to a person: the bot with this offer preset, or the Lotsen office's phone for families without Telegram
+    ask = page.get_by_role("link", name="اسألوا مرشدًا/مرشدة")
+    link = urllib.parse.urlsplit(ask.get_attribute("href") or "")
+    assert (link.scheme, link.netloc, link.path) == ("https", "t.me", f"/{BOT}")
+    start = urllib.parse.parse_qs(link.query)["start"][0]
+    assert start == f"o-{offer.external_id}_l-ar_s-web"
+    state = started_with(server, start)
+    assert (state.locale, state.network_id, state.needs, state.entry) == ("ar", offer.network, offer.needs[:1], "web")
+    office = server.app.knowledge.places.network(offer.network).lotsen_office  # type: ignore[union-attr]
+    assert office is not None
+    assert page.locator(".lotse a[href^='tel:']").get_attribute("href") == "tel:" + office.phone.replace(" ", "")
+    assert page.locator(".lotse caption").inner_text() == "مواعيد مكتب المرشدين"
     page.screenshot(path=str(shots_dir(tmp_path) / "angebot-ar-390.png"), full_page=True)
     page.goto(f"{server.url}/angebote/ludwigsburg?lang=ar")
     assert page.locator("section.phase > h2").first.inner_text().startswith("الحمل والولادة")
     first = page.locator(".karte h3 a").first
     assert first.get_attribute("lang") == "ar" and first.get_attribute("dir") == "rtl"
-    assert page.evaluate(SIDEWAYS_JS) == 0
+    assert page.evaluate(SIDEWAYS_JS) == 0 and axe_violations(page) == []
     page.screenshot(path=str(shots_dir(tmp_path) / "angebote-ar-390.png"))
     page.close()
 
 
 # ------------------------------------------------------------------------------------------ over plain HTTP
+
+
+def started_with(server: Server, start: str) -> State:
+    """The conversation after a family opened the deep link (Telegram sends /start <payload>)."""
+    # /start reads no free text, so no Understander (building one takes seconds); a use would fail the test
+    services = Services(server.app.knowledge, None, OfferIndex(server.offers()), now=datetime.now)  # type: ignore[arg-type]
+    return handle(State(), Command("start", payload=start), services).state
+
+
+def test_a_networks_overview_asks_with_its_filters_and_without_a_bot_name_only_the_phone_is_left(server: Server):
+    status, page = get(f"{server.url}/angebote/weimar?district=we-weimar-west&need=money&lang=tr")
+    assert status == 200
+    start = re.search(rf'href="https://t\.me/{BOT}\?start=([^"]+)"', page)
+    assert start and html.unescape(start.group(1)) == "d-weimar-west_l-tr_n-money_s-web"
+    state = started_with(server, start.group(1))
+    assert (state.district_id, state.needs, state.locale, state.entry) == ("we-weimar-west", ("money",), "tr", "web")
+    assert "Lotse bürosunun çalışma saatleri" in page and 'href="tel:03023125103"' in page
+    status, page = get(f"{server.url}/angebote")  # all networks: which office would it be? none is guessed
+    assert "t.me/" not in page and 'class="lotse"' not in page
+
+    offer = next(o for o in server.offers() if o.network == "esslingen")
+    without_bot = replace(server.app, settings=replace(server.app.settings, telegram_bot_username=None))
+    page = render_detail(without_bot, offer, "de")
+    assert "t.me/" not in page and "Eine Lotsin / einen Lotsen fragen" not in page
+    assert "Rufen Sie das Lotsenbüro an:" in page and 'href="tel:03023125102"' in page
 
 
 def test_every_offer_sits_in_at_least_one_life_phase(server: Server):
@@ -283,10 +334,6 @@ def test_an_unknown_offer_is_a_german_404_and_bad_filters_are_ignored(server: Se
 
 
 def test_a_javascript_website_is_shown_as_text_never_as_a_link(server: Server):
-    from dataclasses import replace
-
-    from bot.web.overview import render_detail
-
     offer = replace(server.offers()[0], website=" JaVaScRiPt:alert(1)")
     page = render_detail(server.app, offer, "ar")
     assert 'href=" JaVaScRiPt' not in page and 'href="javascript' not in page.lower()

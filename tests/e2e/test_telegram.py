@@ -274,8 +274,11 @@ async def test_a_family_sending_very_fast_gets_one_friendly_note_and_is_slowed(b
     await family.taps("consent:yes", replies=2)
     for number in range(25):
         bot_api.user_sends_text(family.chat_id, f"hallo {number}", "de")
-    await asyncio.sleep(2.5)
-    notes = [m for m in family.messages if m["text"] == texts("de")._(notices.TOO_FAST)]
+    too_fast = texts("de")._(notices.TOO_FAST)
+    # the note is queued after the replies to what came before it, in the chat's order
+    await bot_api._wait(lambda: any(m["text"] == too_fast for m in family.messages), 10, "the note")
+    await asyncio.sleep(1.0)
+    notes = [m for m in family.messages if m["text"] == too_fast]
     assert len(notes) == 1
     assert len(family.messages) < 4 + 25  # the flood was not answered message by message
 

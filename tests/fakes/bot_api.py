@@ -37,7 +37,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN-for-the-fake-bot-api"
 BOT_ID = 123456
@@ -93,6 +93,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     status: int | None = None
+    answered_at: float | None = None  # time.monotonic() when the answer went back (after any slow_next delay)
 
 
 @dataclass
@@ -139,6 +140,11 @@ class FakeBotApi:
         self._sent_times: dict[int, list[float]] = defaultdict(list)  # chat id -> when each message arrived
         self._count_waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = defaultdict(list)
         self._closing = asyncio.Event()
+        # The Lotsen's workplace: forum supergroups and their topics, reactions, command menus per scope.
+        self.forums: set[int] = set()  # chats getChat reports as forums (make_forum)
+        self.topics: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)  # chat -> thread id -> topic
+        self.reactions: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (chat, message) -> the bot's reaction
+        self.scoped_commands: dict[tuple[str, int | None, str | None], list[dict[str, str]]] = {}
         self._deliveries: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._delivery_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
@@ -187,11 +193,15 @@ class FakeBotApi:
         user_id: int | None = None,
         *,
         chat_type: str = "private",
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """A message typed by the user; a leading /command gets its bot_command entity as Telegram adds it."""
+        """A message typed by the user; a leading /command gets its bot_command entity as Telegram adds it.
+        `thread_id`: written in that topic of a forum group (see user_writes_in_topic)."""
         fields: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
+        if text.startswith("/") and text[1:2].isascii() and (text[1:2].isalnum() or text[1:2] == "_"):  # not "//"
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])}]
+        if thread_id is not None:
+            fields.update(self._topic_fields(chat_id, thread_id))
         return self._user_message(chat_id, fields, language_code, user_id, chat_type)
 
     def user_replies(
@@ -199,7 +209,11 @@ class FakeBotApi:
     ) -> dict[str, Any]:
         """A user answers one of the bot's messages with Telegram's reply (a Lotse in the group, say)."""
         original = next(m for m in self._messages[chat_id] if m["message_id"] == to_message_id)
-        fields = {"text": text, "reply_to_message": copy.deepcopy(original)}
+        fields: dict[str, Any] = {"text": text, "reply_to_message": copy.deepcopy(original)}
+        if text.startswith("/") and text[1:2].isascii() and text[1:2].isalnum():  # a command, as a reply
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])}]
+        if "message_thread_id" in original:  # a reply to a message in a topic is written in that topic
+            fields.update(message_thread_id=original["message_thread_id"], is_topic_message=True)
         return self._user_message(chat_id, fields, "de", user_id, chat_type)
 
     def user_presses_in_group(self, chat_id: int, callback_data: str, message_id: int, user_id: int) -> dict[str, Any]:
@@ -413,6 +427,7 @@ class FakeBotApi:
             self._changed.set()
             return error.response()
         call.status = 200
+        call.answered_at = time.monotonic()
         self._changed.set()
         return web.json_response({"ok": True, "result": result})
 
@@ -441,6 +456,12 @@ class FakeBotApi:
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._record_sent(params, {"text": params["text"]})
 
+    async def _api_sendVenue(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A map pin with a title and an address, as Telegram shows an offer's place."""
+        location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        venue = {"location": location, "title": str(params["title"]), "address": str(params["address"])}
+        return self._record_sent(params, {"venue": venue, "location": location})
+
     async def _api_sendVoice(self, params: dict[str, Any]) -> dict[str, Any]:
         voice = {
             "file_id": "voice-file",
@@ -453,6 +474,8 @@ class FakeBotApi:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
+        if "text" not in message:  # a photo, a document: Telegram edits their caption only
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         if message.get("text") == params["text"] and message.get("reply_markup") == params.get("reply_markup"):
             raise ApiError(400, "Bad Request: message is not modified")
         message["text"] = params["text"]
@@ -477,10 +500,15 @@ class FakeBotApi:
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        if params.get("scope"):  # a menu for some chats only (scoped_commands); `commands` keeps the default scope
+            self.scoped_commands[_scope_key(params)] = list(params["commands"])
+            return True
         self.commands[params.get("language_code") or None] = list(params["commands"])
         return True
 
     async def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        if params.get("scope"):
+            return self.scoped_commands.get(_scope_key(params), [])
         return self.commands.get(params.get("language_code") or None, [])
 
     async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
@@ -507,6 +535,188 @@ class FakeBotApi:
     async def _api_logOut(self, _params: dict[str, Any]) -> bool:
         return True
 
+    # ------------------------------------------------------------------ the Lotsen's workplace
+    # Forum supergroups with topics (a thread per case), photos and documents by file id, reactions.
+
+    def make_forum(self, chat_id: int) -> None:
+        """The group is a forum supergroup (topics switched on): getChat says is_forum, topics can be made."""
+        self.forums.add(chat_id)
+
+    def topic_named(self, chat_id: int, prefix: str) -> int:
+        """The thread id of the topic whose name starts with `prefix` (exactly one)."""
+        [thread] = [t for t, topic in self.topics[chat_id].items() if topic["name"].startswith(prefix)]
+        return thread
+
+    def in_topic(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
+        """The bot's messages in one topic (None: the General topic, where messages without a thread go)."""
+        return [m for m in self.sent_to(chat_id) if m.get("message_thread_id") == thread_id]
+
+    def user_sends_photo(
+        self, chat_id: int, file_id: str, caption: str | None = None, user_id: int | None = None, **where: Any
+    ) -> dict[str, Any]:
+        """A photo (Telegram sends its sizes; the largest last). `where`: chat_type, thread_id, reply_to."""
+        sizes = [
+            {"file_id": f"{file_id}-small", "file_unique_id": f"{file_id}-s", "width": 90, "height": 120},
+            {"file_id": file_id, "file_unique_id": f"{file_id}-u", "width": 960, "height": 1280},
+        ]
+        return self._user_media(chat_id, {"photo": sizes}, caption, user_id, **where)
+
+    def user_sends_document(
+        self,
+        chat_id: int,
+        file_id: str,
+        file_name: str = "brief.pdf",
+        caption: str | None = None,
+        user_id: int | None = None,
+        **where: Any,
+    ) -> dict[str, Any]:
+        document = {"file_id": file_id, "file_unique_id": f"{file_id}-u", "file_name": file_name}
+        document["mime_type"] = "application/pdf" if file_name.endswith(".pdf") else "application/octet-stream"
+        return self._user_media(chat_id, {"document": document}, caption, user_id, **where)
+
+    def user_edits_message(self, update: dict[str, Any], text: str) -> dict[str, Any]:
+        """The sender of `update`'s message corrects it (text or caption): an `edited_message` update, in the
+        same chat, thread and reply as the original."""
+        message = copy.deepcopy(update["message"])
+        message["text" if "text" in message else "caption"] = text
+        message.pop("entities", None)
+        message["edit_date"] = int(time.time())
+        return self.deliver({"edited_message": message})
+
+    def _user_media(
+        self,
+        chat_id: int,
+        fields: dict[str, Any],
+        caption: str | None,
+        user_id: int | None,
+        *,
+        chat_type: str = "private",
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> dict[str, Any]:
+        if caption:
+            fields["caption"] = caption
+        if reply_to is not None:
+            original = next(m for m in self._messages[chat_id] if m["message_id"] == reply_to)
+            fields["reply_to_message"] = copy.deepcopy(original)
+            thread_id = original.get("message_thread_id", thread_id)
+        if thread_id is not None:
+            fields = {**self._topic_fields(chat_id, thread_id), **fields}
+        return self._user_message(chat_id, fields, "de", user_id, chat_type)
+
+    def _topic_fields(self, chat_id: int, thread_id: int) -> dict[str, Any]:
+        """What Telegram puts on a message written in a topic: the thread, and — unless it answers another
+        message — a reply to the service message that opened the topic."""
+        topic = self.topics[chat_id][thread_id]
+        opened = {
+            "message_id": thread_id,
+            "date": topic["date"],
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Testgruppe", "is_forum": True},
+            "from": self._bot_user(),
+            "message_thread_id": thread_id,
+            "forum_topic_created": {"name": topic["name"], "icon_color": topic["icon_color"]},
+        }
+        return {"message_thread_id": thread_id, "is_topic_message": True, "reply_to_message": opened}
+
+    def _place_in_topic(self, chat_id: int, message: dict[str, Any], thread_id: Any) -> None:
+        """A message sent with message_thread_id lands in that topic, as Telegram checks it: a forum's open
+        (or closed: the bot is an admin) topic; elsewhere Telegram refuses."""
+        if thread_id is None:
+            return
+        if chat_id not in self.forums or int(thread_id) not in self.topics[chat_id]:
+            raise ApiError(400, "Bad Request: message thread not found")
+        message.update(message_thread_id=int(thread_id), is_topic_message=True)
+
+    def _topic(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        topic = self.topics[chat_id].get(int(params.get("message_thread_id") or 0))
+        if topic is None:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        return topic
+
+    async def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        kind = "private" if chat_id > 0 else "supergroup" if str(chat_id).startswith("-100") else "group"
+        chat: dict[str, Any] = {"id": chat_id, "type": kind, "accent_color_id": 0, "max_reaction_count": 11}
+        chat["accepted_gift_types"] = {
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        }
+        if kind == "private":
+            chat["first_name"] = "Testfamilie"
+        else:
+            chat["title"] = "Testgruppe"
+        if chat_id in self.forums:
+            chat.update(type="supergroup", is_forum=True)
+        return chat
+
+    async def _api_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        name = str(params["name"])
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: TOPIC_TITLE_EMPTY" if not name else "Bad Request: TOPIC_TITLE_TOO_LONG")
+        thread_id = next(self._message_ids)  # a topic is the thread of its opening service message
+        icon_color = int(params.get("icon_color") or 7322096)
+        self.topics[chat_id][thread_id] = {"name": name, "icon_color": icon_color, "closed": False}
+        self.topics[chat_id][thread_id]["date"] = int(time.time())
+        return {"message_thread_id": thread_id, "name": name, "icon_color": icon_color}
+
+    async def _api_editForumTopic(self, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if params.get("name") in (None, topic["name"]):
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic["name"] = str(params["name"])
+        return True
+
+    async def _api_closeForumTopic(self, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if topic["closed"]:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = True
+        return True
+
+    async def _api_reopenForumTopic(self, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if not topic["closed"]:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = False
+        return True
+
+    async def _api_deleteForumTopic(self, params: dict[str, Any]) -> bool:
+        """The topic goes with every message in it."""
+        self._topic(params)
+        chat_id, thread_id = int(params["chat_id"]), int(params["message_thread_id"])
+        del self.topics[chat_id][thread_id]
+        self._messages[chat_id] = [m for m in self._messages[chat_id] if m.get("message_thread_id") != thread_id]
+        return True
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = _file_id(params["photo"], "photo")
+        photo = [{"file_id": file_id, "file_unique_id": f"{file_id}-u", "width": 960, "height": 1280}]
+        return self._record_sent(params, {"photo": photo, **_caption(params)})
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = _file_id(params["document"], "document")
+        document = {"file_id": file_id, "file_unique_id": f"{file_id}-u", "file_name": "datei.pdf"}
+        return self._record_sent(params, {"document": document, **_caption(params)})
+
+    async def _api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        if "text" in message:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        message["caption"] = params.get("caption", "")
+        _set_markup(message, params.get("reply_markup"))
+        return copy.deepcopy(message)
+
+    async def _api_setMessageReaction(self, params: dict[str, Any]) -> bool:
+        self.reactions[(int(params["chat_id"]), int(params["message_id"]))] = list(params.get("reaction") or [])
+        return True
+
     # ------------------------------------------------------------------ helpers
 
     def _record_sent(self, params: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
@@ -515,6 +725,7 @@ class FakeBotApi:
             raise ApiError(403)
         message = self._bot_message(chat_id, content, next(self._message_ids))
         _set_markup(message, params.get("reply_markup"))
+        self._place_in_topic(chat_id, message, params.get("message_thread_id"))
         self._messages[chat_id].append(message)
         self._sent_times[chat_id].append(time.monotonic())
         if waiters := self._count_waiters.get(chat_id):
@@ -550,18 +761,23 @@ class FakeBotApi:
 
     def _bot_message(self, chat_id: int, content: dict[str, Any], message_id: int) -> dict[str, Any]:
         chat = self._chat(chat_id, "private" if chat_id > 0 else "group")
+        if chat_id in self.forums:
+            chat.update(type="supergroup", is_forum=True)
         return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": self._bot_user(), **content}
 
     def _message(
         self, chat_id: int, fields: dict[str, Any], language_code: str | None, user_id: int | None, chat_type: str
     ) -> dict[str, Any]:
-        return {
+        message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self._chat(chat_id, chat_type),
             "from": self._user(user_id or chat_id, language_code),
             **fields,
         }
+        if chat_id in self.forums:
+            message["chat"].update(type="supergroup", is_forum=True)
+        return message
 
     def _user_message(
         self, chat_id: int, fields: dict[str, Any], language_code: str | None, user_id: int | None, chat_type: str
@@ -620,7 +836,7 @@ class FakeBotApi:
             try:
                 async with session.post(webhook.url, json=update, headers=headers) as response:
                     status = response.status
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError, ClientError):  # refused, reset, or the bot died mid-answer
                 status = 0
             webhook.deliveries.append(status)
             self._changed.set()
@@ -684,3 +900,21 @@ def _set_markup(message: dict[str, Any], markup: Any) -> None:
 def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
     """All inline buttons of a bot message, row by row."""
     return [button for row in message.get("reply_markup", {}).get("inline_keyboard", []) for button in row]
+
+
+def _scope_key(params: dict[str, Any]) -> tuple[str, int | None, str | None]:
+    """A command menu's scope as a key: ("chat", -100123, None) for one chat's menu in the default language."""
+    scope = params["scope"]
+    chat_id = scope.get("chat_id")
+    return str(scope["type"]), int(chat_id) if chat_id is not None else None, params.get("language_code") or None
+
+
+def _file_id(sent: Any, kind: str) -> str:
+    """A file sent by its Telegram file id (a string), or uploaded (kept as name and size by _parameters)."""
+    if isinstance(sent, dict):
+        return f"uploaded-{kind}-{sent.get('filename')}"
+    return str(sent)
+
+
+def _caption(params: dict[str, Any]) -> dict[str, Any]:
+    return {"caption": str(params["caption"])} if params.get("caption") else {}

@@ -31,6 +31,19 @@ def test_import_dry_run_then_import_then_export(capsys, database_url: str, tmp_p
     assert code == 0 and "0 neu, 0 geändert, 0 entfernt, 3 unverändert" in out
 
 
+def test_an_hsds_package_goes_out_and_comes_back_unchanged(capsys, database_url: str, tmp_path: Path):
+    offers_cli(capsys, database_url, "import", str(DATA / "offers_small.csv"))
+    code, out, _ = offers_cli(capsys, database_url, "export", "--format", "hsds", str(tmp_path / "paket"))
+    assert code == 0 and "3 Angebote" in out and (tmp_path / "paket" / "datapackage.json").exists()
+    code, out, _ = offers_cli(capsys, database_url, "export", str(tmp_path / "paket.zip"))
+    assert code == 0
+    for package in ("paket", "paket.zip"):
+        code, out, _ = offers_cli(capsys, database_url, "import", str(tmp_path / package), "--dry-run")
+        assert code == 0 and "0 neu, 0 geändert, 0 entfernt, 3 unverändert" in out
+    code, _, err = offers_cli(capsys, database_url, "import", str(tmp_path))  # a folder, but no package
+    assert code == 1 and "kein HSDS-Datenpaket" in err and len(err.strip().splitlines()) == 1
+
+
 def test_a_file_with_one_bad_row_changes_nothing_and_names_the_row(capsys, database_url: str, tmp_path: Path):
     offers_cli(capsys, database_url, "import", str(DATA / "offers_small.csv"))
     lines = (DATA / "offers_small.csv").read_text(encoding="utf-8").splitlines()

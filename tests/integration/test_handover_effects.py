@@ -183,7 +183,7 @@ def test_delete_blanks_the_note_and_the_relayed_words_in_the_lotsen_group(lotsen
     service.erase(CHAT)
     edits = deliver_all(lotsen_app)
     assert {m.message_id for m in edits} == in_group
-    assert len(edits) == 2 and all(m.text == ERASED and m.method == "editMessageText" for m in edits)
+    assert len(edits) == 2 and all(m.text == ERASED and m.method == "erase" for m in edits)
     assert all(m.chat_id == GROUP and m.buttons == () for m in edits)
     with lotsen_app.uow() as session:
         assert session.scalars(select(CaseRow)).all() == []

@@ -124,6 +124,7 @@ def test_a_need_with_an_underscore_is_preset_by_the_deep_link():
         (("--district", "Eglosheim", "--lang", "tr", "--network", "Berlin"), "unbekanntes Netzwerk 'Berlin'"),
         (("--district", "Eglosheim", "--lang", "tr", "--source", "Plakat 1"), "--source 'Plakat 1' darf nur"),
         (("--district", "Eglosheim", "--lang", "tr", "--bot", "not a bot"), "'not a bot' ist kein Telegram-Bot-Name"),
+        (("--district", "Eglosheim", "--lang", "de", "--bilingual"), "--bilingual stellt eine andere Sprache neben"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_1(capsys, tmp_path: Path, args: tuple[str, ...], message: str):
@@ -147,13 +148,19 @@ def test_the_poster_text_in_the_familys_language_comes_through_gettext():
     assert text.topic  # the need label comes from the bot's translated button labels
 
 
-def _words(pdf: Path) -> list[tuple[float, float, str]]:
-    """The PDF's words as poppler extracts them, in the order they stand on the page: (left edge, baseline, word)."""
+def _boxes(pdf: Path) -> list[tuple[float, float, float, str]]:
+    """The PDF's words as poppler extracts them, in reading order: (left edge, right edge, baseline from the top,
+    word), in points."""
     if not shutil.which("pdftotext"):
         pytest.skip("poppler-utils' pdftotext extracts the PDF text (apt-get install -y poppler-utils)")
     out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pattern = r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>'
-    return [(float(x), float(y), html.unescape(w)) for x, y, w in re.findall(pattern, out)]
+    pattern = r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [(float(x), float(r), float(y), html.unescape(w)) for x, r, y, w in re.findall(pattern, out)]
+
+
+def _words(pdf: Path) -> list[tuple[float, float, str]]:
+    """(left edge, baseline from the top, word) of every word of the PDF."""
+    return [(x, y, w) for x, _, y, w in _boxes(pdf)]
 
 
 def test_latin_words_in_an_arabic_poster_sit_where_right_to_left_reading_expects_them(capsys, tmp_path: Path):
@@ -190,3 +197,49 @@ def test_latin_words_in_an_arabic_poster_sit_where_right_to_left_reading_expects
     assert german_footer_y - footer_y > 100  # not one mixed line: the German footer sits at the foot of the page
     digits = sorted((x, w) for x, y, w in words if w in ("07141", "0000-000") and y < german_footer_y - 100)
     assert [w for _, w in digits] == ["07141", "0000-000"]  # the phone number keeps its order in the Arabic line
+
+
+PAGE_MIDDLE = 595 / 2  # points
+
+
+def bilingual(capsys: pytest.CaptureFixture[str], tmp_path: Path, lang: str) -> list[tuple[float, float, float, str]]:
+    pdf = tmp_path / f"{lang}.pdf"
+    code, _, err = qr(
+        capsys,
+        *("--bot", BOT, "--district", "Eglosheim", "--lang", lang, "--bilingual", "--out", str(pdf)),
+        *("--web", "https://familienlotse.example.org"),
+    )
+    assert code == 0, err
+    return _boxes(pdf)
+
+
+def test_a_bilingual_arabic_poster_has_arabic_in_the_right_column_and_german_in_the_left(capsys, tmp_path: Path):
+    words = bilingual(capsys, tmp_path, "ar")
+    arabic = [x for x, _, _, w in words if re.search(r"[\u0600-\u06ff]", w)]
+    german = [right for _, right, _, w in words if w in ("Fragen", "Scannen", "Handykamera.", "Telegram-App.")]
+    assert arabic and min(arabic) > PAGE_MIDDLE  # the column where right-to-left readers start
+    assert len(german) >= 4 and max(german) < PAGE_MIDDLE
+    texts = [w for _, _, _, w in words]
+    assert ".Eglosheim" in texts and ".Telegram" in texts  # the final period left of the Latin word, as in RTL
+    # no --phone: the network's Lotsen office from knowledge, its digits in order in both columns
+    for column in (lambda x: x > PAGE_MIDDLE, lambda x: x < PAGE_MIDDLE):
+        digits = sorted((x, w) for x, _, _, w in words if column(x) and w in ("030", "23125", "101"))
+        assert [w for _, w in digits] == ["030", "23125", "101"]
+    assert set(decoded(tmp_path / "ar.png")) == {
+        f"https://t.me/{BOT}?start=d-eglosheim_l-ar_s-qr-eglosheim",
+        "https://familienlotse.example.org/angebote/ludwigsburg?lang=ar",
+    }
+
+
+def test_a_bilingual_turkish_poster_reads_turkish_on_the_left_and_german_on_the_right(capsys, tmp_path: Path):
+    words = bilingual(capsys, tmp_path, "tr")
+    headline = {w: x for x, _, _, w in words if w in ("Aileniz", "Fragen")}
+    assert headline["Aileniz"] < PAGE_MIDDLE < headline["Fragen"]
+    # no word of the columns runs across the middle (the band at the top and the links under the two QR codes
+    # stand in the middle)
+    crossing = [
+        w
+        for x, right, y, w in words
+        if y > 57 and x < PAGE_MIDDLE < right and not w.startswith(("t.me/", "familienlotse.example.org"))
+    ]
+    assert crossing == []

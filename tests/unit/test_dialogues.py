@@ -225,10 +225,11 @@ def after_the_handover(loc: str) -> list[tuple[Event, Expect]]:
 
 
 def after_the_case_was_closed(loc: str) -> list[tuple[Event, Expect]]:
-    """CaseClosed from the Lotsen: the next message is not relayed to nobody; the search returns, facts kept."""
+    """CaseClosed from the Lotsen: the next message is not relayed to nobody; the search returns, facts kept.
+    The family is asked (through the outbox) whether the bot may check in later; thanks is no answer to it."""
     return [
         *handed_over(loc),
-        (CaseClosed(), E(Step.HANDED_OVER, case_open=False)),
+        (CaseClosed(), E(Step.OFFERING_CHECKIN, case_open=False)),
         (
             Text(WORDS[loc].thanks),
             E(

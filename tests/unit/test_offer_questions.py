@@ -186,5 +186,5 @@ def test_pointing_at_a_card(text, number):  # type: ignore[no-untyped-def]
 
 
 def test_no_hours_in_the_data_says_call_for_an_appointment():
-    (reply,) = answer("de", asked("ask_hours"), shown=("lb-frauenhaus",))
+    (reply,) = answer("de", asked("ask_hours"), shown=("lb-erziehungsberatung",))
     assert "Keine festen Öffnungszeiten" in reply.text

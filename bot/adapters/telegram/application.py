@@ -9,11 +9,13 @@ from telegram.constants import FloodLimit
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.adapters.telegram.checkins import CheckInJob
 from bot.adapters.telegram.context import BotData, FamilyApplication, FamilyContext
+from bot.adapters.telegram.delivery_journal import DeliveryJournal, journal_path
 from bot.adapters.telegram.flood import flood_handler
 from bot.adapters.telegram.handlers import error_logged, family_handlers
 from bot.adapters.telegram.listen import listen_handler
-from bot.adapters.telegram.lotsen import lotsen_handlers
+from bot.adapters.telegram.lotsen import lotsen_handlers, register_lotsen_commands
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
 from bot.adapters.telegram.outbox_sender import OutboxSender
 from bot.adapters.telegram.request import AiohttpRequest, PollingRequest
@@ -65,17 +67,28 @@ async def register_commands(application: Application) -> None:
 async def start_outbox(application: Application) -> None:
     """Registers the command menus and starts delivering the outbox (notes, claims, relayed messages)."""
     await register_commands(application)
+    await register_lotsen_commands(application)  # the Lotsen's own menu, in their groups only
     data: BotData = application.bot_data  # type: ignore[assignment]
     if data.service is not None:
         translator = LibreTranslate(data.translate_url, data.translate_api_key) if data.translate_url else None
         data.sender = OutboxSender(
-            application.bot, Outbox(data.service.uow), translator, data.handover, retention_days=data.retention_days
+            application.bot,
+            Outbox(data.service.uow),
+            translator,
+            data.handover,
+            retention_days=data.retention_days,
+            sole_sender=data.bot_processes == 1,
+            journal=DeliveryJournal(data.journal_path) if data.journal_path else None,
         )
         data.sender.start()
+        data.checkins = CheckInJob(data.service, wake=data.sender.wake)  # due check-ins, into the outbox
+        data.checkins.start()
 
 
 async def stop_outbox(application: Application) -> None:
     data: BotData = application.bot_data  # type: ignore[assignment]
+    if data.checkins is not None:
+        await data.checkins.stop()
     if data.sender is not None:
         await data.sender.stop()
 
@@ -103,18 +116,19 @@ def build_application(
     The rate limiter is on unless the caller or the settings (RATE_LIMITER=off) turn it off."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the Telegram application")
+    processor = PerChatUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .context_types(ContextTypes(context=FamilyContext, bot_data=BotData))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
         # aiohttp instead of httpx: httpcore's pool inspection was the biggest cost of an update (profiled)
         .request(AiohttpRequest(connections=HTTP_CONNECTIONS, read_timeout=READ_TIMEOUT))
-        # an update PTB cannot read must not stop polling (request.PollingRequest)
-        .get_updates_request(PollingRequest(connections=1, read_timeout=None))
+        # an update PTB cannot read must not stop polling; none is confirmed before it is stored (PollingRequest)
+        .get_updates_request(PollingRequest(processor, connections=1, read_timeout=None))
         .post_init(start_outbox)
-        .post_shutdown(stop_outbox)
+        .post_stop(stop_outbox)  # before the Bot's connections close: the sends in flight may finish
         # Always retrying (429, 5xx, connection failures), keeping Telegram's rates unless switched off.
         .rate_limiter(
             RetryingRateLimiter(
@@ -128,6 +142,9 @@ def build_application(
     application.bot_data.translate_url = settings.translate_url
     application.bot_data.translate_api_key = settings.translate_api_key
     application.bot_data.retention_days = settings.retention_days
+    application.bot_data.bot_processes = settings.bot_processes
+    port = settings.webhook_port if settings.webhook_url else None
+    application.bot_data.journal_path = journal_path(settings.database_url, port)
     application.add_handler(flood_handler(), group=-2)  # first: a flooding chat is slowed before anything runs
     application.add_handlers(lotsen_handlers(), group=-1)
     if speaker is not None:  # the 'listen' button, where espeak-ng is installed

@@ -1,12 +1,14 @@
 """The family's side of the Telegram bot: one handler per kind of input, each turning it into a core event.
 
 Every handler does the same three things: build the event, let the ConversationService handle it for
-`telegram:<chat id>` (in a worker thread: the service talks to the database synchronously), send the replies.
+`telegram:<chat id>` (in a worker thread: the service talks to the database synchronously), wake the sender.
 Only private chats are served here; groups and channels fall through (the Lotsen group has its own handlers).
 
 Each update is handled once: its key (`update_key`) is stored with the conversation in one transaction, so a
-second delivery by Telegram changes nothing and sends nothing. Replies that Telegram cannot take at the moment
-(429, 5xx) are retried by the bot's rate limiter (see retries.py).
+second delivery by Telegram changes nothing and sends nothing. The replies go into the outbox in that same
+transaction, and the outbox sender delivers them at once, in the chat's order: a bot killed between the
+commit and the send still sends them after its restart, and what Telegram cannot take at the moment (429,
+5xx, a timeout) is retried with backoff (see outbox_sender.py).
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ import traceback
 from contextlib import suppress
 
 from sqlalchemy.exc import DBAPIError
-from telegram import Bot, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import InlineKeyboardButtonLimit
-from telegram.error import BadRequest, Forbidden
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.adapters.telegram.context import FamilyContext
 from bot.adapters.telegram.ordering import PerChatUpdateProcessor
-from bot.adapters.telegram.rendering import send_reply
 from bot.conversation import ButtonPressed, Command, Event, Media, SharedLocation, Text
 from bot.services.conversations import ConcurrentUpdateError, pseudonym
 
@@ -36,6 +37,9 @@ CALLBACK_DATA_MAX_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
 CALLBACK_DATA = re.compile(r"[A-Za-z0-9_@.:-]+")
 # The core answers an unknown button with "That button is no longer active" and the open question.
 STALE_BUTTON = "stale"
+# Seconds the spinner's answer and the removal of a pressed keyboard are retried (retries.py): after that a
+# callback query has expired anyway, and an old keyboard left over only answers "no longer active".
+COURTESY_PATIENCE = 10.0
 
 # Checked in this order: an animation also carries a document, a video note is not a video.
 MEDIA_KINDS = ("sticker", "photo", "voice", "video_note", "video", "animation", "audio", "document", "contact")
@@ -83,21 +87,24 @@ def valid_callback_data(data: object) -> str | None:
 
 
 async def respond(update: Update, context: FamilyContext, event: Event) -> None:
-    """Lets the conversation handle the event for this chat and sends every reply, in order."""
+    """Lets the conversation handle the event for this chat; its replies are queued in the same transaction
+    and the sender is woken to deliver them (and any note or relayed message queued with them) now."""
     chat = update.effective_chat
     if chat is None:
         return
     key = chat_key(chat.id)
-    outcome = await asyncio.to_thread(context.service.handle, key, event, update_key(update, context.bot))
+    outcome = await asyncio.to_thread(
+        context.service.handle, key, event, update_key(update, context.bot), reply_to_chat=chat.id
+    )
     mark_stored(update, context)
-    if outcome.effects and context.bot_data.sender is not None:
-        context.bot_data.sender.wake()  # a note or relayed message is queued: send it now
-    for reply in outcome.replies:
-        try:
-            await send_reply(context.bot, chat.id, reply)
-        except Forbidden:  # the family blocked the bot or deleted the chat: nothing to deliver, nothing to crash
-            log.info("chat %s cannot be reached (blocked the bot?); replies skipped", pseudonym(key))
-            return
+    sender = context.bot_data.sender
+    if sender is None:
+        log.warning("no outbox sender running: replies for %s wait in the outbox", pseudonym(key))
+        return
+    if outcome.replies:
+        sender.wake(chat.id)
+    if outcome.effects:
+        sender.wake()  # a note or relayed message for another chat is queued: send it now
 
 
 async def command_received(update: Update, context: FamilyContext) -> None:
@@ -113,23 +120,35 @@ async def command_received(update: Update, context: FamilyContext) -> None:
 
 
 async def button_pressed(update: Update, context: FamilyContext) -> None:
-    """A tapped inline button: stops the spinner, removes the pressed keyboard, passes the button on."""
+    """A tapped inline button: passes the button on, then stops the spinner and removes the pressed keyboard.
+
+    The press is stored (and its replies queued) first: Telegram answering the spinner's call slowly, or
+    with 429s, must not hold up the family's answer, nor keep the update from being stored."""
     query = update.callback_query
     if query is None:
         return
-    with suppress(BadRequest):  # a query older than Telegram's answer window; the press still counts
-        await query.answer()
     chat = update.effective_chat
     if chat is None or chat.type != chat.PRIVATE:
+        await answered(query, context)
         return
-    if isinstance(query.message, Message):
-        # The same keyboard can't be pressed twice; "message is not modified" and the like are harmless.
-        with suppress(BadRequest):
-            await query.edit_message_reply_markup(reply_markup=None)
     data = valid_callback_data(query.data)
     if data is None:
         log.warning("button with invalid callback data in chat %s", pseudonym(chat_key(chat.id)))
     await respond(update, context, ButtonPressed(data or STALE_BUTTON))
+    # A query older than Telegram's answer window, "message is not modified" and the like are harmless: the
+    # press counted, and the same keyboard can't be pressed twice.
+    await answered(query, context)
+    if isinstance(query.message, Message):
+        with suppress(TelegramError):
+            await context.bot.edit_message_reply_markup(
+                chat.id, query.message.message_id, reply_markup=None, rate_limit_args=COURTESY_PATIENCE
+            )
+
+
+async def answered(query: CallbackQuery, context: FamilyContext) -> None:
+    """Stops the button's spinner (PTB's CallbackQuery.answer cannot pass the rate limiter's patience)."""
+    with suppress(TelegramError):
+        await context.bot.answer_callback_query(query.id, rate_limit_args=COURTESY_PATIENCE)
 
 
 async def text_received(update: Update, context: FamilyContext) -> None:

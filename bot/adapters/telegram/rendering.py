@@ -1,7 +1,8 @@
 """Replies of the conversation core as Telegram messages: plain text and inline keyboards, nothing else.
 
 Texts go out without parse_mode, so an offer title or a family's words can never break Markdown/HTML.
-`Reply.venue` (where an offer is) follows the text as a venue message: a map pin with the address.
+`Reply.venue` (where an offer is) follows the text as a venue message: a map pin with the address. The
+replies travel through the outbox; its sender (outbox_sender.py) sends them with these pieces.
 `Reply.ask_location` adds nothing here: a message carries either an inline keyboard or a reply keyboard,
 and the district question needs its inline buttons. Families can still share a location from the
 attachment menu, which the adapter understands (see handlers.location_shared).
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from bot.conversation import Button, Reply
@@ -51,24 +52,3 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
         text = text[cut:].lstrip("\n")
     parts.append(text)
     return parts
-
-
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
-    """Sends one reply; the keyboard goes with its last part so the buttons sit under the whole text."""
-    parts = split_text(reply.text or "…")
-    sent = []
-    for number, part in enumerate(parts, start=1):
-        markup = keyboard(reply) if number == len(parts) else None
-        sent.append(await bot.send_message(chat_id, part, reply_markup=markup))
-    if reply.venue is not None:
-        place = reply.venue
-        sent.append(
-            await bot.send_venue(
-                chat_id,
-                latitude=place.latitude,
-                longitude=place.longitude,
-                title=place.title[:VENUE_TITLE_LIMIT],
-                address=place.address[:VENUE_TITLE_LIMIT],
-            )
-        )
-    return sent

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from telegram import Update
@@ -17,6 +17,7 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
 
 log = logging.getLogger(__name__)
 
@@ -126,23 +127,68 @@ def unreadable_update_logged(item: object) -> None:
     log.warning("update %s cannot be read by the Telegram library (%d bytes), skipped", update_id, size)
 
 
+class Deliveries(Protocol):
+    """What the poller asks the update processor (ordering.PerChatUpdateProcessor)."""
+
+    def polled(self, update_id: int) -> bool: ...
+
+    async def confirmable_offset(self, offset: int) -> int: ...
+
+
 class PollingRequest(AiohttpRequest):
-    """The getUpdates connection: an update PTB cannot parse is replaced by its bare update_id.
+    """The getUpdates connection: an update PTB cannot parse is replaced by its bare update_id; an update is
+    confirmed to Telegram only once it is stored.
 
     PTB parses a whole getUpdates batch at once; one update it cannot read fails the batch, the offset is
     never confirmed, and polling fetches (and logs, with its content) the same batch forever. Here each
     update is checked on its own; an unreadable one is logged once without content and kept as
-    `{"update_id": n}`, which PTB reads, no handler acts on, and which moves the offset past it."""
+    `{"update_id": n}`, which PTB reads, no handler acts on, and which moves the offset past it.
 
-    __slots__ = ("_skipped",)
+    PTB also confirms a batch (the next getUpdates' offset) as soon as it is queued; with `deliveries` the
+    offset is held at the oldest update not yet stored, and what Telegram hands again while it is still
+    being handled is left out of the answer."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    __slots__ = ("_skipped", "deliveries")
+
+    def __init__(self, deliveries: Deliveries | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._skipped: set[int] = set()
+        self.deliveries = deliveries
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self.deliveries is not None and request_data is not None and url.endswith("/getUpdates"):
+            values = request_data.parameters
+            offset = int(values.get("offset") or 0)  # type: ignore[call-overload]
+            held = await self.deliveries.confirmable_offset(offset) if offset else offset
+            if held != offset:
+                request_data = RequestData(
+                    [
+                        RequestParameter.from_input(name, held if name == "offset" else value)
+                        for name, value in values.items()
+                    ]
+                )
+        return await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
     def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
         data = BaseRequest.parse_json_payload(payload)
         result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list) and self.deliveries is not None:
+            ids = [item.get("update_id") if isinstance(item, dict) else None for item in result]
+            result = [
+                item for item, i in zip(result, ids, strict=True) if not isinstance(i, int) or self.deliveries.polled(i)
+            ]
+            data = {**data, "result": result}
         if not isinstance(result, list) or all(readable_update(item) for item in result):
             return data
         kept: list[Any] = []

@@ -1,14 +1,16 @@
 """Retrying Bot API calls that Telegram could not take right now, inside PTB's rate-limiter extension point.
 
 Every call of the bot passes through `BaseRateLimiter.process_request`, so this is the one place where a 429
-(honouring its `retry_after`), a 5xx or a connection failure is waited out — for the direct replies to a
-family, the buttons' answers, and the start-up calls (getMe, setMyCommands, deleteWebhook, setWebhook) alike.
-Telegram's limits themselves are still kept by PTB's `AIORateLimiter`, wrapped here when it is switched on.
+(honouring its `retry_after`), a 5xx or a connection failure is waited out for the calls that do not go
+through the outbox: the buttons' answers (with a short patience), the start-up calls (getMe, setMyCommands,
+deleteWebhook, setWebhook), and what the Lotsen side still sends directly. Telegram's limits themselves are
+still kept by PTB's `AIORateLimiter`, wrapped here when it is switched on.
 
 What is not retried here:
 - a *timed-out* send (sendMessage, sendVenue, sendVoice): Telegram may have delivered it and only answered
   late, and sending it again would show the family the same message twice;
-- calls that pass `rate_limit_args=NO_RETRIES`: the outbox sender, which keeps its own durable retries;
+- calls that pass `rate_limit_args=NO_RETRIES`: the outbox sender — every message to a family, the replies
+  included — which keeps its own durable retries;
 - getUpdates, which PTB's polling loop retries itself.
 """
 

@@ -105,3 +105,5 @@ async def serve_webhook(
         finally:
             await runner.cleanup()  # no new updates first, then the Application finishes the queued ones
             await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)  # the outbox sender lets its sends in flight finish
