@@ -36,10 +36,13 @@ def card(offer: Offer, locale: str) -> list[str]:
     return offer_card(1, match, bundled_knowledge().places, NOW, texts(locale)).splitlines()
 
 
+@cache
+def understander() -> Understander:
+    return Understander(bundled_knowledge(), semantic=None)
+
+
 def answered(offer: Offer, locale: str, *intents: str) -> str:
-    services = Services(
-        bundled_knowledge(), Understander(bundled_knowledge(), semantic=None), OfferIndex([offer]), now=lambda: NOW
-    )
+    services = Services(bundled_knowledge(), understander(), OfferIndex([offer]), now=lambda: NOW)
     state = State(locale=locale, shown_offer_ids=(offer.external_id,), shown=1)
     understood = dataclasses.replace(EMPTY, intents=intents)
     return "\n".join(r.text for r in answer_offer_question(state, understood, services, texts(locale)))
