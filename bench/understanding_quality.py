@@ -7,7 +7,9 @@ Three sets, reported side by side:
     with it; its figures are not a result, they show what tuning reaches;
   - dev-2: tests/data/heldout.jsonl — the first held-out set; its misses were read for the second round's error
     analysis (which kinds of lines to add to the corpus), so it is a dev set now;
-  - held-out: tests/data/heldout2.jsonl — written blind before the second round's training, never trained or
+  - dev-3: tests/data/heldout2.jsonl — the second held-out set, likewise read for the third round;
+  - dev-4: tests/data/heldout3.jsonl — the third, measured once as held-out (README), then read for the fourth;
+  - held-out: tests/data/heldout4.jsonl — written blind before the fourth round's training, never trained or
     tuned on, its lines never read.
 
 Emergencies count as flagged when the bot answers with the emergency numbers: a certain emergency or the
@@ -35,7 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "dev": ROOT / "tests" / "data" / "understanding_eval.jsonl",
     "dev-2": ROOT / "tests" / "data" / "heldout.jsonl",
-    "held-out": ROOT / "tests" / "data" / "heldout2.jsonl",
+    "dev-3": ROOT / "tests" / "data" / "heldout2.jsonl",
+    "dev-4": ROOT / "tests" / "data" / "heldout3.jsonl",
+    "held-out": ROOT / "tests" / "data" / "heldout4.jsonl",
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "understanding_quality.json"
 
@@ -115,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
-        "--sets", default="dev,dev-2,held-out", help="comma-separated: dev, dev-2, held-out (dev sets alone to tune)"
+        "--sets",
+        default="dev,dev-2,dev-3,dev-4,held-out",
+        help="comma-separated: dev, dev-2, dev-3, dev-4, held-out (dev sets alone to tune)",
     )
     args = parser.parse_args(argv)
     chosen = {name: path for name, path in SETS.items() if name in args.sets.split(",")}

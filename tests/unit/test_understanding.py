@@ -73,6 +73,11 @@ def test_needs_are_ranked_best_first(u: Understander) -> None:
         ("Синові 8 місяців", 8),
         ("Meine Tochter ist 4 1/2", 54),
         ("baby 10 Monate", 10),
+        ("speech therapy for a 4 year old", 48),  # the article is no "one"
+        ("keça min a 5 salî ye", 60),  # nor is Kurmanji's particle
+        ("bade Kita la benti, 3omra 2 snin", 24),
+        ("sina od 3 godine", 36),  # Croatian "od" is "of", not "since"
+        ("mein 5jähriger", 60),
     ],
 )
 def test_age_in_any_script_and_wording(u: Understander, text: str, months: int) -> None:
@@ -154,6 +159,15 @@ def test_every_childs_age_exactly(lexical: Understander, text: str, lang: str, a
         ("sunt singura cu 2 copii", "ro"),
         ("jam vetem me 3 femije", "sq"),
         ("seit 10 Tagen Husten", "de"),
+        # how long the family has been here or looked for work, said the way each language says "for"
+        ("kocam 2 yıldır iş arıyor", "tr"),
+        ("jetojmë në Nürtingen prej 4 vitesh", "sq"),
+        ("mieszkamy w Weimarze od 6 lat", "pl"),
+        ("نحن في ألمانيا من ٣ سنين", "ar"),
+        ("۲ سال گذشته و هنوز کار ندارم", "fa"),
+        ("عندي خبرة ٨ سنين بالطبخ", "ar"),
+        # Arabizi writes letters as digits: "3omro" is عمره, no three
+        ("mar7aba, 3andi so2al 3ala el Kita", "ar"),
     ],
 )
 def test_numbers_that_are_no_age(lexical: Understander, text: str, lang: str) -> None:
