@@ -372,6 +372,9 @@ def tidy_reminders(session: Session, now: datetime) -> None:
         )
 
 
+IN_FLIGHT = "?"  # what a digest on its way shows is not known: the next round brings it up to date
+
+
 def _digest(
     session: Session, handover: HandoverService, chat_id: int, cases: list[CaseRow], now: datetime, *, may_send: bool
 ) -> None:
@@ -390,10 +393,18 @@ def _digest(
         if row is not None and row.sent_at is None:
             payload = json.loads(row.payload)
             payload["text"], payload["buttons"] = text, [list(map(list, r)) for r in buttons]
-            row.payload = json.dumps(payload, ensure_ascii=False)  # not out yet: it leaves with today's list
-            board.shown, board.updated_at = shown, now
-            return
-        if row is not None and row.telegram_message_id is not None:
+            # not out yet: it leaves with today's list — unless a sender holds it already, with the old one
+            untaken = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row.id, OutboxRow.sent_at.is_(None), OutboxRow.lease_until.is_(None))
+                .values(payload=json.dumps(payload, ensure_ascii=False))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if untaken or board.message_id is None:  # a first digest on its way: the next round edits it
+                board.shown, board.updated_at = (shown if untaken else IN_FLIGHT), now
+                return
+            board.shown = IN_FLIGHT  # an edit on its way with the old list: today's follows as an edit of its own
+        elif row is not None and row.telegram_message_id is not None:
             board.message_id = row.telegram_message_id
         elif row is not None:
             board.message_id = None  # Telegram refused it (or the edit: the message was deleted): send anew

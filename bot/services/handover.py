@@ -27,7 +27,7 @@ from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfferRow, OfficeHoursR
 from bot.i18n import texts
 from bot.knowledge import Knowledge
 from bot.services import statistics
-from bot.services.outbox import Translate, enqueue, first_delivery, message_surfaced
+from bot.services.outbox import ERASED, Translate, enqueue, first_delivery, message_surfaced
 from bot.services.reports import CHECKIN_REASONS_DE
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ MAX_FAMILY_WORDS = 2000  # the family's own words in the note (the whole note st
 # The family's typed answer to "when may a person write?" is kept after the words, behind this separator (a
 # control character nobody types; the case has no column of its own for it — see the report to the lead).
 CONTACT_SEPARATOR = "\x1e"
-ERASED = "🗑️ Gelöscht auf Wunsch der Familie."
 OPEN_STATUSES = ("open", "claimed")
 
 
@@ -267,6 +266,10 @@ class HandoverService:
     def erase_from_group(self, session: Session, chat_key: str) -> int:
         """/delete: every message of the family's cases in a Lotsen chat (note, relayed words) is edited to say
         it was deleted. The edits carry no case id, so they survive the deletion of the cases they report."""
+        # Write first: the transaction then holds the write lock (SQLite) or the cases' rows (PostgreSQL), so
+        # what is read below is what the sender last recorded (a topic, a note's id), and what it records
+        # next waits for the deletion and finds the case gone (topics.topic_opened, outbox.delivered).
+        session.execute(update(CaseRow).where(CaseRow.chat_key == chat_key).values(topic_id=CaseRow.topic_id))
         case_ids = session.scalars(select(CaseRow.id).where(CaseRow.chat_key == chat_key)).all()
         if not case_ids:
             return 0

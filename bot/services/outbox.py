@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.conversation.model import Button, Reply, Venue
 from bot.db.engine import UnitOfWork
@@ -48,6 +49,7 @@ GIVE_UP_AFTER = 50  # attempts; with backoff capped at 5 minutes that is several
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 300.0  # seconds: 0.5, 1, 2, 4 … (a family waits; Telegram's hiccups are short)
 
 # Purposes whose sent message stands for a case in a Lotsen chat: a reply to it reaches that case's family.
+ERASED = "🗑️ Gelöscht auf Wunsch der Familie."  # what a deleted family's messages in a Lotsen chat become
 LINKED_PURPOSES = frozenset({"note", "relay_to_lotse", "reminder", "escalation"})
 # How a case's messages in a Lotsen chat begin (handover.py, caselist.py): a note, a relayed message (or
 # its first part), an emergency line, a reminder, a reopened case. Nothing else the bot writes begins so.
@@ -391,16 +393,24 @@ class Outbox:
             with self.uow.engine.begin() as connection:
                 connection.execute(delete(OUTBOX).where(OUTBOX.c.id == item.id))
                 return self._lease_oldest_of(connection, item.chat_id, datetime.now(UTC)) if then_lease_next else None
-        with self.uow() as session:
-            row = session.get(OutboxRow, item.id)
-            if row is not None and row.sent_at is not None:
-                # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
-                if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
-                    _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
-            elif row is not None:
-                _record_delivery(session, row, item, telegram_message_id, now, more_ids)
-            if then_lease_next:
-                return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
+        try:
+            with self.uow() as session:
+                row = session.get(OutboxRow, item.id)
+                if row is None:
+                    _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
+                elif row.sent_at is not None:
+                    # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
+                    if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
+                        _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
+                elif row is not None:
+                    _record_delivery(session, row, item, telegram_message_id, now, more_ids)
+                if then_lease_next:
+                    return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
+        except StaleDataError:  # deleted while it was out (/delete): nothing is left to record
+            with self.uow() as session:
+                _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
+                if then_lease_next:
+                    return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
         return None
 
     def failed(
@@ -416,6 +426,14 @@ class Outbox:
         `unreachable`: the family blocked the bot (403). The message is dropped, and the case's Lotsen chat is
         told, so a Lotse does not wait for an answer to a message that never arrived."""
         now = now.astimezone(UTC)
+        try:
+            self._failed(item, now, retry_after, permanent, unreachable)
+        except StaleDataError:  # deleted while it was out (/delete): nothing is left to try again
+            return
+
+    def _failed(
+        self, item: OutboxItem, now: datetime, retry_after: float | None, permanent: bool, unreachable: bool
+    ) -> None:
         with self.uow() as session:
             row = session.get(OutboxRow, item.id)
             if row is None or row.sent_at is not None:  # deleted meanwhile, or proven delivered by a Lotse
@@ -457,6 +475,27 @@ class Outbox:
     def pending(self) -> int:
         with self.uow() as session:
             return len(session.scalars(select(OutboxRow.id).where(OutboxRow.sent_at.is_(None))).all())
+
+
+def _erase_if_its_family_is_gone(
+    session: Session, item: OutboxItem, telegram_message_id: int | None, more_ids: Sequence[int], now: datetime
+) -> None:
+    """A case's message that reached a Lotsen chat while its family deleted its data (/delete found no trace
+    of it yet): it is edited to say so, like every other message of the case."""
+    if item.chat_id > 0 or item.case_id is None or telegram_message_id is None:
+        return
+    if session.get(CaseRow, item.case_id) is not None:
+        return  # the case is there: its row went for another reason (a reminder tidied after the claim)
+    for message_id in dict.fromkeys((telegram_message_id, *more_ids)):
+        enqueue(
+            session,
+            chat_id=item.chat_id,
+            text=ERASED,
+            purpose="erase",
+            now=now,
+            edit_message_id=message_id,
+            method="erase",
+        )
 
 
 def _record_delivery(

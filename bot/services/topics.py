@@ -7,10 +7,13 @@ the topic reaches the case. A plain group has no topics: there the note's replie
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
 
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow
+from bot.services.outbox import enqueue
 
 
 def case_topic(uow: UnitOfWork, case_id: int, chat_id: int) -> int | None:
@@ -26,9 +29,23 @@ def topic_opened(uow: UnitOfWork, case_id: int, chat_id: int, thread_id: int) ->
     """Telegram made the case's topic: kept on the case, unless the case has one already (that one wins and
     is returned). Written at once, before the note goes out, so a retried note does not open a second topic."""
     with uow() as session:
+        # the group too, before the note's delivery records it: a /delete in between must find the topic
         session.execute(
-            update(CaseRow).where(CaseRow.id == case_id, CaseRow.topic_id.is_(None)).values(topic_id=thread_id)
+            update(CaseRow)
+            .where(CaseRow.id == case_id, CaseRow.topic_id.is_(None))
+            .values(topic_id=thread_id, group_chat_id=func.coalesce(CaseRow.group_chat_id, chat_id))
         )
+        if session.get(CaseRow, case_id) is None:  # the family deleted its data meanwhile: the topic goes too
+            enqueue(
+                session,
+                chat_id=chat_id,
+                text="",
+                purpose="erase",
+                now=datetime.now(UTC),
+                method="deleteForumTopic",
+                extra={"thread_id": thread_id},
+            )
+            return thread_id
         kept = session.scalar(select(CaseRow.topic_id).where(CaseRow.id == case_id))
     return kept if kept is not None else thread_id
 

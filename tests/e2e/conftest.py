@@ -6,6 +6,7 @@ copying one migrated database with the example offers keeps each test's start we
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from bot.bootstrap import App, bootstrap, conversation_service
 from bot.db.engine import UnitOfWork, make_engine
 from bot.knowledge import bundled_knowledge
 from bot.services.conversations import ConversationService
+from bot.services.outbox import Outbox
 from bot.settings import Settings
 from tests.fakes import FakeBotApi, buttons_of
 
@@ -128,3 +130,12 @@ class Family:
     def buttons(self) -> list[str]:
         """The data of every button still visible in the chat."""
         return [b["callback_data"] for m in self.messages for b in buttons_of(m)]
+
+
+async def outbox_idle(app: App, timeout: float = 30) -> None:
+    """Waits until every queued message went out and Telegram's answer is recorded: a message the fake
+    already shows may still be on its way into the database (a note's id, its case's group)."""
+    outbox, deadline = Outbox(app.uow), asyncio.get_running_loop().time() + timeout
+    while await asyncio.to_thread(outbox.pending):
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting for the outbox to be sent"
+        await asyncio.sleep(0.05)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +14,10 @@ from bot.bootstrap import App, conversation_service, handover_service, load_bund
 from bot.conversation import ButtonPressed, Command, State, Text
 from bot.conversation.model import ContactTimeGiven, EscalateCase, RequestHandover
 from bot.db.orm import CaseRow, ConversationRow, LotseRow, OutboxRow, RelayLinkRow
+from bot.services import topics
 from bot.services.conversations import ConversationService
-from bot.services.handover import ERASED, MAX_FAMILY_WORDS
+from bot.services.handover import MAX_FAMILY_WORDS
+from bot.services.outbox import ERASED, Outbox
 from tests.integration.test_handover import deliver_all, outbox_rows
 
 GROUP, FAMILY = -100777, 5151
@@ -190,3 +193,21 @@ def test_delete_blanks_the_note_and_the_relayed_words_in_the_lotsen_group(lotsen
         assert session.scalars(select(ConversationRow)).all() == []
         left = session.scalars(select(OutboxRow)).all()
         assert all(json.loads(row.payload)["text"] in ("", ERASED) for row in left)  # no family words stay
+
+
+def test_a_note_still_on_its_way_when_the_family_deletes_is_erased_with_its_topic(lotsen_app: App):
+    service = conversation_service(lotsen_app)
+    case_id = open_case(lotsen_app, service)
+    outbox = Outbox(lotsen_app.uow)
+    [note] = outbox.lease_due(datetime.now(UTC) + timedelta(seconds=1))  # the sender has it: on its way
+    service.erase(CHAT)  # /delete finds no note id and no topic recorded yet
+    # then Telegram's answers arrive: the topic made for the note, the note itself
+    assert topics.topic_opened(lotsen_app.uow, case_id, GROUP, 4711) == 4711
+    outbox.delivered(note, 8080, datetime.now(UTC))
+    left = deliver_all(lotsen_app)
+    assert [(m.method, m.extra.get("thread_id")) for m in left if m.method == "deleteForumTopic"] == [
+        ("deleteForumTopic", 4711)
+    ]
+    assert [(m.method, m.message_id, m.text) for m in left if m.method == "erase"] == [("erase", 8080, ERASED)]
+    with lotsen_app.uow() as session:
+        assert session.scalars(select(CaseRow)).all() == [] and session.scalars(select(RelayLinkRow)).all() == []
