@@ -20,6 +20,22 @@ Plural = tuple[str, str]
 
 # msgid (or singular, plural) -> locale -> translation (a list for plural forms, in the catalog's order)
 TEXTS: dict[str | Plural, dict[str, str | list[str]]] = {
+    # the command menu's line for /stop (bot/conversation/notices.py COMMANDS)
+    "No more questions from me": {
+        "de": "Keine Nachfragen mehr",
+        "de@simple": "Keine Fragen mehr vom Bot",
+        "ar": "لا مزيد من الأسئلة مني",
+        "fa": "دیگر از من سؤال نشود",
+        "hr": "Bez daljnjih pitanja",
+        "it": "Niente più domande da me",
+        "ku": "Êdî pirs ji min tune",
+        "pl": "Koniec pytań ode mnie",
+        "ro": "Fără alte întrebări de la mine",
+        "ru": "Больше не спрашивать",
+        "sq": "Mos më pyet më",
+        "tr": "Benden başka soru yok",
+        "uk": "Більше не запитувати",
+    },
     (
         "May I ask you in {count} day whether it worked out?",
         "May I ask you in {count} days whether it worked out?",

@@ -35,4 +35,5 @@ COMMANDS: dict[str, str] = {
     "privacy": N_("What I store"),
     "delete": N_("Delete everything about me"),
     "restart": N_("New search"),
+    "stop": N_("No more questions from me"),
 }

@@ -55,7 +55,10 @@ async def test_notes_and_relayed_messages_are_translated_both_ways(example_app: 
         before = len(bot_api.sent_to(GROUP))
         bot_api.user_sends_text(family.chat_id, "Дякую!", "uk")
         [relayed] = (await bot_api.wait_for_messages(GROUP, before + 1, timeout=5))[before:]
-        assert relayed["text"].endswith("Дякую!") and "Übersetzung" not in relayed["text"]
+        assert relayed["text"].endswith("Дякую!\n\n(nicht übersetzt)") and "Übersetzung" not in relayed["text"]
+        bot_api.user_replies(GROUP, "Bitte sehr.", note["message_id"], LOTSE)
+        [_passed_on, answer] = await family.wait_for_new(2)  # "passed on to your Lotse", then the answer
+        assert answer["text"].endswith("Bitte sehr.")  # the family is not told about our translator
     assert all(r["api_key"] == "k" for r in translator.requests)
 
 

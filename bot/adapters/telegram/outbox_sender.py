@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 SEND_READ_TIMEOUT = 30.0  # seconds; the lease is renewed every LEASE / 3 while a send is in flight
 MAX_CHATS_AT_ONCE = 64  # chats whose messages are in flight at the same time, per process
 GRACEFUL_STOP = 3.0  # seconds the sends in flight get to finish when the bot stops
+NOT_TRANSLATED = "(nicht übersetzt)"  # under a family's words when no translator is set or it failed
 Recorded = TypeVar("Recorded")
 PART_MARK = "({number}/{count})\n"
 PART_ROOM = len(PART_MARK.format(number=99, count=99))
@@ -124,10 +125,16 @@ class OutboxSender:
             self._start_worker(chat_id, None)
 
     async def _text(self, item: OutboxItem) -> str:
-        if item.translate is None or self.translator is None:
+        wanted = item.translate
+        if wanted is None:
             return item.text
-        translated = await self.translator.translate(item.translate.text, item.translate.source, item.translate.target)
-        return f"{item.text}\n\n{item.translate.label}\n{translated}" if translated else item.text
+        translated = None
+        if self.translator is not None:
+            translated = await self.translator.translate(wanted.text, wanted.source, wanted.target)
+        if translated:
+            return f"{item.text}\n\n{wanted.label}\n{translated}"
+        # Lotsen must see that the family's words stand alone; a family is not told about our translator
+        return f"{item.text}\n\n{NOT_TRANSLATED}" if wanted.target == "de" else item.text
 
     async def _keep_lease(self, item: OutboxItem) -> None:
         """While a send is in flight, renew its lease so no other process sends the message meanwhile."""
