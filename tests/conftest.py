@@ -39,6 +39,14 @@ if os.environ.get("REQUIRE_POSTGRES") and not POSTGRES_URL:
 def _reset_postgres(url: str) -> None:
     engine = create_engine(normalize_url(url))
     with engine.begin() as connection:
+        # a query still running from the test before (a worker thread that was stopping) must not deadlock
+        # the DROP: its connection goes first
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
