@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -178,7 +178,7 @@ def _watch(holder: weakref.ref[LiveOffers], stop: threading.Event, poll_seconds:
         del live
 
 
-def handover_service(app: App) -> HandoverService:
+def handover_service(app: App, language_of: Callable[[str], str | None] | None = None) -> HandoverService:
     return HandoverService(
         app.uow,
         app.knowledge,
@@ -186,6 +186,7 @@ def handover_service(app: App) -> HandoverService:
         now=lambda: datetime.now(UTC),
         raise_after=timedelta(minutes=app.settings.raise_after_minutes),
         oncall_group=app.settings.oncall_chat_id,
+        language_of=language_of,
     )
 
 
@@ -201,16 +202,21 @@ def conversation_service(
     app: App, listen: frozenset[str] = frozenset(), *, offers_poll_seconds: float = OFFERS_POLL_SECONDS
 ) -> ConversationService:
     """The conversation core wired to this app's database, knowledge, offers and the Lotsen handover."""
+    understander = bundled_understander() if app.settings.knowledge_dir is None else Understander(app.knowledge)
     services = Services(
         knowledge=app.knowledge,
-        understander=bundled_understander() if app.settings.knowledge_dir is None else Understander(app.knowledge),
+        understander=understander,
         offers=live_offers(app, offers_poll_seconds),  # type: ignore[arg-type]  # an OfferIndex that stays current
         now=lambda: datetime.now(BERLIN),
         controller=app.settings.privacy_controller,
         retention_days=app.settings.retention_days,
         listen=listen,
     )
-    return ConversationService(app.uow, services, handover_service(app))
+
+    def language_of(text: str) -> str | None:  # for the note's line "Schreibt auch Deutsch"
+        return understander.understand(text).language
+
+    return ConversationService(app.uow, services, handover_service(app, language_of))
 
 
 def bootstrap(settings: Settings | None = None, *, load_examples: bool = True) -> App:

@@ -95,7 +95,10 @@ class HandoverService:
         now: Callable[[], datetime],
         raise_after: timedelta = timedelta(minutes=30),
         oncall_group: int | None = None,
+        language_of: Callable[[str], str | None] | None = None,
     ) -> None:
+        """`language_of`: the language a line of the family's is in (the note says whether any was German)."""
+        self.language_of = language_of
         self.uow = uow
         self.knowledge = knowledge
         self.default_group = default_group
@@ -263,6 +266,11 @@ class HandoverService:
             status = f"✅ Übernommen von {lotse.name if lotse else 'einem Lotsen'}{since}"
         self._note_changed(session, case, status, self.now(), case.status == "claimed", text)
 
+    def _wrote_german(self, words: str) -> bool:
+        """Whether a line of at least two words is German ("Kita" alone inside Arabic is no German)."""
+        assert self.language_of is not None
+        return any(self.language_of(line) == "de" for line in words.splitlines() if len(line.split()) >= 2)
+
     def erase_from_group(self, session: Session, chat_key: str) -> int:
         """/delete: every message of the family's cases in a Lotsen chat (note, relayed words) is edited to say
         it was deleted. The edits carry no case id, so they survive the deletion of the cases they report."""
@@ -361,6 +369,8 @@ class HandoverService:
         words, _, typed_time = case.family_words.partition(CONTACT_SEPARATOR)
         if words:
             lines.append(f"Worte der Familie: „{words}“")
+            if language != "de" and self.language_of is not None:
+                lines.append(f"Schreibt auch Deutsch: {'ja' if self._wrote_german(words) else 'nein'}")
         if case.offers_shown:
             lines.append(f"Schon gezeigt: {'; '.join(_offer_titles(case))}")
         lines.append(f"Notfall: {'ja' if case.urgent else 'nein'}")

@@ -85,6 +85,7 @@ def test_the_note_reaches_the_lotsen_group_complete_in_german_without_the_family
         "am besten abends",
         "Wartet seit:",
         "Einwilligung zur Weitergabe: Fassung 2026-11",
+        "Schreibt auch Deutsch: nein",
     ):
         assert expected in note.text, expected
     assert str(FAMILY) not in note.text
@@ -224,3 +225,9 @@ def test_delete_removes_the_case_and_its_messages(lotsen_app: App):
     # what stays are the edits that blank the note and relays in the Lotsen group, and nothing of the family's
     assert left and {row.purpose for row in left} == {"erase"}
     assert all("Gelöscht auf Wunsch der Familie" in row.payload and "روضة" not in row.payload for row in left)
+
+
+def test_the_note_says_when_the_family_also_wrote_german(lotsen_app: App):
+    hand_over(lotsen_app, words="ابني عمره ٤ سنوات\nWir brauchen einen Kitaplatz in Eglosheim")
+    [note] = deliver_all(lotsen_app)
+    assert "Schreibt auch Deutsch: ja" in note.text
