@@ -40,11 +40,11 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(normalize_url(url))
     with engine.begin() as connection:
         # a query still running from the test before (a worker thread that was stopping) must not deadlock
-        # the DROP: its connection goes first
+        # the DROP: its connection goes first (only ours: autovacuum's workers belong to the superuser)
         connection.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND usename = current_user AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
             )
         )
         connection.execute(text("DROP SCHEMA public CASCADE"))
