@@ -52,20 +52,17 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgres",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(
-                    POSTGRES_URL is None, reason="set TEST_POSTGRES_URL to run on PostgreSQL (.ci/run does)"
-                ),
-            ],
-        ),
-    ]
+# `database_url` on PostgreSQL only: @pytest.mark.parametrize("database_url", [ON_POSTGRES], indirect=True)
+ON_POSTGRES = pytest.param(
+    "postgres",
+    marks=[
+        pytest.mark.postgres,
+        pytest.mark.skipif(POSTGRES_URL is None, reason="set TEST_POSTGRES_URL to run on PostgreSQL (.ci/run does)"),
+    ],
 )
+
+
+@pytest.fixture(params=["sqlite", ON_POSTGRES])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database: a SQLite file, or the PostgreSQL test database wiped clean."""
     if request.param == "sqlite":

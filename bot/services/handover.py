@@ -27,7 +27,14 @@ from bot.db.orm import CaseRow, LotsenGroupRow, LotseRow, OfferRow, OfficeHoursR
 from bot.i18n import texts
 from bot.knowledge import Knowledge
 from bot.services import statistics
-from bot.services.outbox import ERASED, Translate, enqueue, first_delivery, message_surfaced
+from bot.services.outbox import (
+    Translate,
+    enqueue,
+    enqueue_erase,
+    enqueue_topic_deletion,
+    first_delivery,
+    message_surfaced,
+)
 from bot.services.reports import CHECKIN_REASONS_DE
 
 log = logging.getLogger(__name__)
@@ -283,31 +290,15 @@ class HandoverService:
             return 0
         links = session.scalars(select(RelayLinkRow).where(RelayLinkRow.case_id.in_(case_ids))).all()
         now = self.now()
-        for link in links:  # a text is edited, a photo or document deleted (workplace_calls.ERASE)
-            enqueue(
-                session,
-                chat_id=link.chat_id,
-                text=ERASED,
-                purpose="erase",
-                now=now,
-                edit_message_id=link.message_id,
-                method="erase",
-            )
+        for link in links:
+            enqueue_erase(session, link.chat_id, link.message_id, now)
         case_topics = session.execute(
             select(CaseRow.group_chat_id, CaseRow.topic_id).where(
                 CaseRow.id.in_(case_ids), CaseRow.topic_id.is_not(None), CaseRow.group_chat_id.is_not(None)
             )
         ).all()
-        for group, topic in case_topics:  # a case's topic goes with everything in it (the edits above: if it can't)
-            enqueue(
-                session,
-                chat_id=group,
-                text="",
-                purpose="erase",
-                now=now,
-                method="deleteForumTopic",
-                extra={"thread_id": topic},
-            )
+        for group, topic in case_topics:  # the edits above stand where the topic can't be deleted
+            enqueue_topic_deletion(session, group, topic, now)
         return len(links)
 
     def was_erased(self, chat_id: int, message_id: int) -> bool:

@@ -394,23 +394,30 @@ class Outbox:
                 connection.execute(delete(OUTBOX).where(OUTBOX.c.id == item.id))
                 return self._lease_oldest_of(connection, item.chat_id, datetime.now(UTC)) if then_lease_next else None
         try:
-            with self.uow() as session:
-                row = session.get(OutboxRow, item.id)
-                if row is None:
-                    _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
-                elif row.sent_at is not None:
-                    # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
-                    if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
-                        _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
-                elif row is not None:
-                    _record_delivery(session, row, item, telegram_message_id, now, more_ids)
-                if then_lease_next:
-                    return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
-        except StaleDataError:  # deleted while it was out (/delete): nothing is left to record
-            with self.uow() as session:
+            return self._delivered(item, telegram_message_id, now, more_ids, then_lease_next)
+        except StaleDataError:  # deleted while it was out (/delete): now it is gone, as the second look sees
+            return self._delivered(item, telegram_message_id, now, more_ids, then_lease_next)
+
+    def _delivered(
+        self,
+        item: OutboxItem,
+        telegram_message_id: int | None,
+        now: datetime,
+        more_ids: Sequence[int],
+        then_lease_next: bool,
+    ) -> OutboxItem | None:
+        with self.uow() as session:
+            row = session.get(OutboxRow, item.id)
+            if row is None:
                 _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
-                if then_lease_next:
-                    return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
+            elif row.sent_at is not None:
+                # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
+                if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
+                    _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
+            else:
+                _record_delivery(session, row, item, telegram_message_id, now, more_ids)
+            if then_lease_next:
+                return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
         return None
 
     def failed(
@@ -428,8 +435,8 @@ class Outbox:
         now = now.astimezone(UTC)
         try:
             self._failed(item, now, retry_after, permanent, unreachable)
-        except StaleDataError:  # deleted while it was out (/delete): nothing is left to try again
-            return
+        except StaleDataError:  # deleted while it was out (/delete): the second look finds nothing to try again
+            self._failed(item, now, retry_after, permanent, unreachable)
 
     def _failed(
         self, item: OutboxItem, now: datetime, retry_after: float | None, permanent: bool, unreachable: bool
@@ -487,15 +494,26 @@ def _erase_if_its_family_is_gone(
     if session.get(CaseRow, item.case_id) is not None:
         return  # the case is there: its row went for another reason (a reminder tidied after the claim)
     for message_id in dict.fromkeys((telegram_message_id, *more_ids)):
-        enqueue(
-            session,
-            chat_id=item.chat_id,
-            text=ERASED,
-            purpose="erase",
-            now=now,
-            edit_message_id=message_id,
-            method="erase",
-        )
+        enqueue_erase(session, item.chat_id, message_id, now)
+
+
+def enqueue_erase(session: Session, chat_id: int, message_id: int, now: datetime) -> None:
+    """A deleted family's message in a Lotsen chat: a text is edited to ERASED, a photo or document deleted
+    (workplace_calls.ERASE). No case id: it outlives the case it reports."""
+    enqueue(session, chat_id=chat_id, text=ERASED, purpose="erase", now=now, edit_message_id=message_id, method="erase")
+
+
+def enqueue_topic_deletion(session: Session, chat_id: int, thread_id: int, now: datetime) -> None:
+    """A deleted family's case topic goes with everything in it."""
+    enqueue(
+        session,
+        chat_id=chat_id,
+        text="",
+        purpose="erase",
+        now=now,
+        method="deleteForumTopic",
+        extra={"thread_id": thread_id},
+    )
 
 
 def _record_delivery(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot.db.engine import UnitOfWork
 from bot.db.orm import CaseRow
-from bot.services.outbox import enqueue
+from bot.services.outbox import enqueue_topic_deletion
 
 
 def case_topic(uow: UnitOfWork, case_id: int, chat_id: int) -> int | None:
@@ -36,15 +36,7 @@ def topic_opened(uow: UnitOfWork, case_id: int, chat_id: int, thread_id: int) ->
             .values(topic_id=thread_id, group_chat_id=func.coalesce(CaseRow.group_chat_id, chat_id))
         )
         if session.get(CaseRow, case_id) is None:  # the family deleted its data meanwhile: the topic goes too
-            enqueue(
-                session,
-                chat_id=chat_id,
-                text="",
-                purpose="erase",
-                now=datetime.now(UTC),
-                method="deleteForumTopic",
-                extra={"thread_id": thread_id},
-            )
+            enqueue_topic_deletion(session, chat_id, thread_id, datetime.now(UTC))
             return thread_id
         kept = session.scalar(select(CaseRow.topic_id).where(CaseRow.id == case_id))
     return kept if kept is not None else thread_id

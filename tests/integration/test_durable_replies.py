@@ -19,7 +19,7 @@ from bot.conversation.model import Venue
 from bot.db.orm import CaseRow, LotsenBoardRow, OutboxRow, RelayLinkRow
 from bot.services.outbox import REPLY, Outbox, case_named_in, enqueue, reply_of, reply_payload
 from bot.services.privacy import WORD_TABLES, vacuum_erased
-from tests.conftest import POSTGRES_URL
+from tests.conftest import ON_POSTGRES
 from tests.integration.test_handover import FAMILY, GROUP, deliver_all, hand_over, lotsen_app, outbox_rows
 
 __all__ = ["lotsen_app"]  # the fixture, imported for these tests
@@ -156,8 +156,7 @@ def test_digests_lists_and_other_messages_are_never_taken_for_a_copy(lotsen_app:
 # ------------------------------------------------------------------ PostgreSQL: deleted means gone
 
 
-@pytest.mark.skipif(POSTGRES_URL is None, reason="set TEST_POSTGRES_URL to run on PostgreSQL (.ci/run does)")
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("database_url", [ON_POSTGRES], indirect=True)
 def test_after_delete_the_family_words_are_gone_from_the_postgresql_tables(lotsen_app: App) -> None:
     secret = "Zebrastreifen-Quittenmus-4711"
     service = hand_over(lotsen_app, words=f"Wir brauchen Hilfe {secret} in Eglosheim")
