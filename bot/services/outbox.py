@@ -394,30 +394,23 @@ class Outbox:
                 connection.execute(delete(OUTBOX).where(OUTBOX.c.id == item.id))
                 return self._lease_oldest_of(connection, item.chat_id, datetime.now(UTC)) if then_lease_next else None
         try:
-            return self._delivered(item, telegram_message_id, now, more_ids, then_lease_next)
-        except StaleDataError:  # deleted while it was out (/delete): now it is gone, as the second look sees
-            return self._delivered(item, telegram_message_id, now, more_ids, then_lease_next)
-
-    def _delivered(
-        self,
-        item: OutboxItem,
-        telegram_message_id: int | None,
-        now: datetime,
-        more_ids: Sequence[int],
-        then_lease_next: bool,
-    ) -> OutboxItem | None:
-        with self.uow() as session:
-            row = session.get(OutboxRow, item.id)
-            if row is None:
+            with self.uow() as session:
+                row = session.get(OutboxRow, item.id)
+                if row is None:
+                    _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
+                elif row.sent_at is not None:
+                    # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
+                    if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
+                        _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
+                else:
+                    _record_delivery(session, row, item, telegram_message_id, now, more_ids)
+                if then_lease_next:
+                    return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
+        except StaleDataError:  # deleted while it was out (/delete): nothing is left to record
+            with self.uow() as session:
                 _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
-            elif row.sent_at is not None:
-                # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
-                if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
-                    _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
-            else:
-                _record_delivery(session, row, item, telegram_message_id, now, more_ids)
-            if then_lease_next:
-                return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
+                if then_lease_next:
+                    return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
         return None
 
     def failed(
@@ -435,8 +428,8 @@ class Outbox:
         now = now.astimezone(UTC)
         try:
             self._failed(item, now, retry_after, permanent, unreachable)
-        except StaleDataError:  # deleted while it was out (/delete): the second look finds nothing to try again
-            self._failed(item, now, retry_after, permanent, unreachable)
+        except StaleDataError:  # deleted while it was out (/delete): nothing is left to try again
+            return
 
     def _failed(
         self, item: OutboxItem, now: datetime, retry_after: float | None, permanent: bool, unreachable: bool
