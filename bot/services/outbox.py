@@ -47,6 +47,7 @@ REPLY = "reply"  # the conversation's own answer to a family's message (a serial
 FAMILY_PURPOSES = frozenset({"relay_to_family", "family", "close"})
 GIVE_UP_AFTER = 50  # attempts; with backoff capped at 5 minutes that is several hours of retrying
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 300.0  # seconds: 0.5, 1, 2, 4 … (a family waits; Telegram's hiccups are short)
+_EMPTY_PAYLOAD = json.dumps({"text": "", "buttons": []})  # a sent or dropped message keeps no words
 
 # Purposes whose sent message stands for a case in a Lotsen chat: a reply to it reaches that case's family.
 ERASED = "🗑️ Gelöscht auf Wunsch der Familie."  # what a deleted family's messages in a Lotsen chat become
@@ -396,14 +397,13 @@ class Outbox:
         try:
             with self.uow() as session:
                 row = session.get(OutboxRow, item.id)
+                if row is not None and not _record_delivery(session, row, item, telegram_message_id, now, more_ids):
+                    row = session.get(OutboxRow, item.id)  # recorded meanwhile, or deleted (/delete)
+                    # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
+                    if row is not None and telegram_message_id not in (None, row.telegram_message_id):
+                        _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
                 if row is None:
                     _erase_if_its_family_is_gone(session, item, telegram_message_id, more_ids, now)
-                elif row.sent_at is not None:
-                    # Already recorded: a Lotse's press or reply proved an earlier copy arrived (message_surfaced).
-                    if telegram_message_id is not None and telegram_message_id != row.telegram_message_id:
-                        _copy_found(session, item.chat_id, telegram_message_id, item.case_id, item.purpose, now)
-                else:
-                    _record_delivery(session, row, item, telegram_message_id, now, more_ids)
                 if then_lease_next:
                     return self._lease_oldest_of(session, item.chat_id, datetime.now(UTC))
         except StaleDataError:  # deleted while it was out (/delete): nothing is left to record
@@ -447,7 +447,7 @@ class Outbox:
                     session.delete(row)
                     return
                 row.sent_at = now  # dropped: e.g. the family blocked the bot; the payload goes too
-                row.payload = json.dumps({"text": "", "buttons": []})
+                row.payload = _EMPTY_PAYLOAD
                 return
             backoff = min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(row.attempts - 1, 10))
             row.next_attempt_at = now + timedelta(seconds=retry_after if retry_after is not None else backoff)
@@ -516,14 +516,24 @@ def _record_delivery(
     telegram_message_id: int | None,
     now: datetime,
     more_ids: Sequence[int] = (),
-) -> None:
+) -> bool:
+    """Record that `row` was delivered as `telegram_message_id`; False when it was recorded (or deleted)
+    meanwhile. The sender and a Lotse's press on a copy whose answer got lost can record the same row at
+    once: the conditional UPDATE lets exactly one of them win, and the other one marks its copy."""
     if item.purpose == REPLY:  # nothing refers to a reply once it is out: it goes, with the family's chat id
         session.delete(row)
-        return
-    row.sent_at, row.lease_until, row.telegram_message_id = now, None, telegram_message_id
-    row.payload = json.dumps({"text": "", "buttons": []})
+        return True
+    won = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row.id, OutboxRow.sent_at.is_(None))
+        .values(sent_at=now, lease_until=None, telegram_message_id=telegram_message_id, payload=_EMPTY_PAYLOAD)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(row)  # what the database holds now counts, whoever recorded it
+    if not won:
+        return False
     if item.case_id is None or telegram_message_id is None:
-        return
+        return True
     if item.purpose in LINKED_PURPOSES:
         for message_id in dict.fromkeys((telegram_message_id, *more_ids)):
             session.merge(RelayLinkRow(chat_id=item.chat_id, message_id=message_id, case_id=item.case_id))
@@ -531,6 +541,7 @@ def _record_delivery(
         case = session.get(CaseRow, item.case_id)
         if case is not None:
             case.note_message_id, case.group_chat_id = telegram_message_id, item.chat_id
+    return True
 
 
 def message_surfaced(
@@ -568,9 +579,10 @@ def message_surfaced(
         if FIRST_PART.match(text) or json.loads(oldest.payload).get("sent_parts"):
             # one part of a long message still going out: it is the case's, and the rest still has to go
             session.merge(RelayLinkRow(chat_id=chat_id, message_id=message_id, case_id=case.id))
-        else:
-            _record_delivery(session, oldest, _item(oldest), message_id, now.astimezone(UTC))
-        return case.id
+            return case.id
+        if _record_delivery(session, oldest, _item(oldest), message_id, now.astimezone(UTC)):
+            return case.id
+        session.refresh(case)  # the sender recorded another copy just now: this one is the second
     if case.group_chat_id != chat_id:
         return None
     _copy_found(session, chat_id, message_id, case.id, "note" if named[1] else "", now)
