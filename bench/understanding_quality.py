@@ -2,14 +2,15 @@
 
     .venv/bin/python -m bench.understanding_quality [--out bench/results/understanding_quality.json]
 
-Three sets, reported side by side:
+Six sets, reported side by side:
   - dev: tests/data/understanding_eval.jsonl — the lexicons were tuned on it and the heads' thresholds chosen
     with it; its figures are not a result, they show what tuning reaches;
   - dev-2: tests/data/heldout.jsonl — the first held-out set; its misses were read for the second round's error
     analysis (which kinds of lines to add to the corpus), so it is a dev set now;
   - dev-3: tests/data/heldout2.jsonl — the second held-out set, likewise read for the third round;
   - dev-4: tests/data/heldout3.jsonl — the third, measured once as held-out (README), then read for the fourth;
-  - held-out: tests/data/heldout4.jsonl — written blind before the fourth round's training, never trained or
+  - dev-5: tests/data/heldout4.jsonl — the fourth, measured once as held-out, then read for the fifth;
+  - held-out: tests/data/heldout5.jsonl — written blind before the fifth round's training, never trained or
     tuned on, its lines never read.
 
 Emergencies count as flagged when the bot answers with the emergency numbers: a certain emergency or the
@@ -39,7 +40,8 @@ SETS = {
     "dev-2": ROOT / "tests" / "data" / "heldout.jsonl",
     "dev-3": ROOT / "tests" / "data" / "heldout2.jsonl",
     "dev-4": ROOT / "tests" / "data" / "heldout3.jsonl",
-    "held-out": ROOT / "tests" / "data" / "heldout4.jsonl",
+    "dev-5": ROOT / "tests" / "data" / "heldout4.jsonl",
+    "held-out": ROOT / "tests" / "data" / "heldout5.jsonl",
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "understanding_quality.json"
 
@@ -79,6 +81,7 @@ def figures(rows: Sequence[dict[str, Any]], results: Sequence[Understanding]) ->
     pairs = list(zip(rows, results, strict=True))
     with_needs = [(r, u) for r, u in pairs if r["needs"]]
     chit_chat = [(r, u) for r, u in pairs if not r["needs"] and not r.get("emergency")]
+    small_talk = [(r, u) for r, u in chit_chat if not r.get("decoy")]
     flagged = [u.emergency or u.emergency_uncertain for u in results]
     truth = [bool(r.get("emergency")) for r in rows]
     tp = sum(f and t for f, t in zip(flagged, truth, strict=True))
@@ -93,6 +96,9 @@ def figures(rows: Sequence[dict[str, Any]], results: Sequence[Understanding]) ->
         "decoys_flagged": sum(u.emergency or u.emergency_uncertain for _, u in decoys) / max(len(decoys), 1),
         "needs_top3": sum(r["needs"][0] in u.needs[:3] for r, u in with_needs) / max(len(with_needs), 1),
         "chit_chat_without_needs": sum(not u.needs for _, u in chit_chat) / max(len(chit_chat), 1),
+        # the same without the decoys among them (volunteering at a Frauenhaus, a school project on violence):
+        # greetings, thanks, "ok", "who are you?"
+        "small_talk_without_needs": sum(not u.needs for _, u in small_talk) / max(len(small_talk), 1),
         "age_exact": sum(u.age_years == r["age_years"] for r, u in pairs) / len(pairs),
         "district_exact": sum(district(u) == r["district"] for r, u in pairs) / len(pairs),
         "language": sum(u.language == r["lang"] for r, u in pairs) / len(pairs),
@@ -120,8 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
         "--sets",
-        default="dev,dev-2,dev-3,dev-4,held-out",
-        help="comma-separated: dev, dev-2, dev-3, dev-4, held-out (dev sets alone to tune)",
+        default=",".join(SETS),
+        help=f"comma-separated: {', '.join(SETS)} (the dev sets alone to tune)",
     )
     args = parser.parse_args(argv)
     chosen = {name: path for name, path in SETS.items() if name in args.sets.split(",")}
@@ -153,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("decoys_flagged", "decoys flagged"),
         ("needs_top3", "needs top-3"),
         ("chit_chat_without_needs", "chit-chat w/o needs"),
+        ("small_talk_without_needs", "small talk w/o needs"),
         ("age_exact", "age"),
         ("district_exact", "district"),
         ("language", "language"),

@@ -3,9 +3,9 @@
 Why this policy: a missed emergency is the worst failure there is, so either source can raise one, and the
 semantic layer's uncertain band asks gently instead of staying silent. Needs are ranked by the heads'
 probabilities with a bonus for what the lexicon found (it is exact where it knows the word). The heads may
-overrule the lexicon only where they are all but certain it read a word out of its sense: "vor 5 Jahren hat
+overrule the lexicon only where they are sure enough that it read a word out of its sense: "vor 5 Jahren hat
 mich mein Ex geschlagen … jetzt brauche ich eine Kita", "this homework kills me 😅", volunteering at a
-Frauenhaus (no need at all). On the dev sets no true emergency and almost no right need lay below these
+Frauenhaus (no need at all). On the dev sets no true emergency and few right needs lay below these
 vetoes (bench/README.md, "Choosing the vetoes"). Yes/no from the
 heads count only where the lexicon found no intent, and only when the heads are sure: "ja" must never be
 guessed from a sentence about something else.
@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 LEXICON_BONUS = (0.6, 0.45, 0.35)  # by lexicon rank; later ranks get the last value
 KIND_FLOOR = 0.5  # a second emergency kind is named only when the kind head is this sure
 LIKELY_NEED = 0.5
-LEXICON_EMERGENCY_VETO = 0.10  # below this emergency probability a lexicon hit is a word out of its sense
-LEXICON_NEED_VETO = 0.02  # below this need probability a lexicon need is, too
+# Below this emergency probability a lexicon alarm is a word out of its sense. On the five dev sets no true
+# emergency the lexicon raised in a sentence of five words or more scored below 0.43; its false alarms did.
+LEXICON_EMERGENCY_VETO = 0.30
+# Below this need probability a lexicon need is, too. Protection's words (Gewalt, Frauenhaus, Kinderschutz)
+# are what decoys are made of (volunteering, a school project, a membership), so its bar is higher.
+LEXICON_NEED_VETO = 0.10
+LEXICON_NEED_VETO_BY_NEED = {"protection": 0.20}
 VETO_MIN_WORDS = 5  # a word or two ("ebe", midwife) is where the lexicon is surest and the heads know least
 # said in few words, and the lexicon knows those words in every language; the heads guess them from
 # any short line ("pomoc w nauce" looked like thanks), so only the lexicon may say them
@@ -50,7 +55,11 @@ def combine(lexical: Understanding, scores: SemanticScores, words: int) -> Under
 
     semantic_need = dict(scores.needs)
     combined: dict[str, float] = {}
-    lexical_needs = [n for n in lexical.needs if not may_veto or semantic_need.get(n, 0.0) >= LEXICON_NEED_VETO]
+    lexical_needs = [
+        n
+        for n in lexical.needs
+        if not may_veto or semantic_need.get(n, 0.0) >= LEXICON_NEED_VETO_BY_NEED.get(n, LEXICON_NEED_VETO)
+    ]
     for rank, need in enumerate(lexical_needs):
         combined[need] = semantic_need.get(need, 0.0) + LEXICON_BONUS[min(rank, len(LEXICON_BONUS) - 1)]
     for need, p in scores.needs:
