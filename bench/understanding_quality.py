@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.understanding_quality [--out bench/results/understanding_quality.json]
 
-Six sets, reported side by side:
+Seven sets, reported side by side:
   - dev: tests/data/understanding_eval.jsonl — the lexicons were tuned on it and the heads' thresholds chosen
     with it; its figures are not a result, they show what tuning reaches;
   - dev-2: tests/data/heldout.jsonl — the first held-out set; its misses were read for the second round's error
@@ -10,7 +10,8 @@ Six sets, reported side by side:
   - dev-3: tests/data/heldout2.jsonl — the second held-out set, likewise read for the third round;
   - dev-4: tests/data/heldout3.jsonl — the third, measured once as held-out (README), then read for the fourth;
   - dev-5: tests/data/heldout4.jsonl — the fourth, measured once as held-out, then read for the fifth;
-  - held-out: tests/data/heldout5.jsonl — written blind before the fifth round's training, never trained or
+  - dev-6: tests/data/heldout5.jsonl — the fifth, likewise, read for the sixth;
+  - held-out: tests/data/heldout6.jsonl — written blind before the sixth round's training, never trained or
     tuned on, its lines never read.
 
 Emergencies count as flagged when the bot answers with the emergency numbers: a certain emergency or the
@@ -41,7 +42,8 @@ SETS = {
     "dev-3": ROOT / "tests" / "data" / "heldout2.jsonl",
     "dev-4": ROOT / "tests" / "data" / "heldout3.jsonl",
     "dev-5": ROOT / "tests" / "data" / "heldout4.jsonl",
-    "held-out": ROOT / "tests" / "data" / "heldout5.jsonl",
+    "dev-6": ROOT / "tests" / "data" / "heldout5.jsonl",
+    "held-out": ROOT / "tests" / "data" / "heldout6.jsonl",
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "understanding_quality.json"
 

@@ -88,7 +88,7 @@ _DAYS = {
     "rojî",
 }
 # Connectors between a number and "and a half" ("zwei und ein halb", "два з половиною").
-_CONNECTORS = {"und", "and", "a", "ve", "و", "i", "e", "si", "и", "з", "с", "u", "ile"}
+_CONNECTORS = {"und", "and", "a", "ve", "و", "i", "e", "si", "и", "з", "с", "u", "ile", "w"}  # w: Arabizi "and"
 # Words that put an age on the writer, not the child ("ich bin 17 und schwanger").
 _FIRST_PERSON = {"bin", "am", "m", "ben", "я", "انا", "من", "sunt", "jestem", "sono", "ho", "jam", "ez", "imam"}
 # Words after which a bare number is a child's age ("Sohn (9)", "сину 13", "he's 4").
@@ -110,7 +110,6 @@ _CHILD_WORDS = {
     "she",
     "hes",
     "shes",
-    "s",
     "they",
     "oglum",
     "kizim",
@@ -137,6 +136,11 @@ _CHILD_WORDS = {
     "3omro",
     "3mra",
     "3omra",
+    "omro",  # "3omro" splits into "3" + "omro" (Arabizi 3 = ع)
+    "omra",
+    "omru",
+    "ibnti",
+    "ebnti",
     "pesaram",
     "dokhtaram",
     "bacham",
@@ -157,6 +161,10 @@ _CHILD_WORDS = {
     "vajza",
     "kure",
     "keca",
+    "malog",  # hr: "za malog od 3" (for the little one of 3)
+    "malu",
+    "beide",  # "Zwillinge, beide 3"
+    "both",
     "ist",
     "is",
     "are",
@@ -215,6 +223,7 @@ _STOP_AFTER = {
     "djeca",
     "femije",
     "femijet",
+    "femijeve",
     "zarok",
     "zarokan",
     "zarokên",
@@ -269,6 +278,11 @@ _NOT_AGE_BEFORE = _folded(
         "linie",
         "seite",
         "page",
+        "minus",  # "minus 5 outside": a temperature
+        "plus",
+        "минус",
+        "eksi",
+        "ناقص",
     }
 )
 # Durations and points in time: "seit zwei Wochen", "for 2 years", "vor 3 Jahren", "منذ سنتين" are no age.
@@ -303,6 +317,7 @@ _DURATION_BEFORE = _folded(
         "pro",
         "per",
         "prej",  # sq: "prej 3 vitesh" (for 3 years)
+        "قبل",  # ar: "قبل خمس سنين" (five years ago); fa puts it after the number
     }
 )
 _DURATION_AFTER = _folded(
@@ -411,6 +426,8 @@ _TURNS = _folded(
         "werden",
         "olacak",
         "olur",
+        "giriyor",  # tr: "6 yaşına giriyor" (enters her sixth year... turns 6)
+        "girecek",
         "исполнится",
         "виповниться",
         "تصير",
@@ -473,6 +490,235 @@ _NEXT_MONTH = tuple(
         "meha bê",
     )
 )
+# "turns 6 in 3 months", "3 ay sonra 6 yaşına giriyor": a number of months before or after the turning
+_IN_TIME = _folded({"in", "через", "بعد", "za", "peste", "tra", "fra", "pas", "در"})
+_LATER = _folded({"sonra", "later", "spater", "später", "danach", "بعد", "دیگه", "dige"})
+# A number of years or months beside these is how long the family has lived, worked or waited somewhere,
+# not a child's age: "jemi këtu 4 vjet", "lucrez in Germania de 2 ani", "не платили 3 месяца".
+_HERE = _folded(
+    {
+        "hier",
+        "here",
+        "aici",
+        "ketu",
+        "qui",
+        "qua",
+        "ovdje",
+        "ovde",
+        "здесь",
+        "тут",
+        "هنا",
+        "هون",
+        "اينجا",
+        "اینجا",
+        "burada",
+        "vir",
+        "tutaj",
+        "deutschland",
+        "germany",
+        "germania",
+        "gjermani",
+        "gjermania",
+        "almanya",
+        "almanyada",
+        "almanyaye",
+        "германии",
+        "німеччині",
+        "المانيا",
+        "ألمانيا",
+        "آلمان",
+        "njemackoj",
+        "njemačkoj",
+        "niemczech",
+    }
+)
+_STAY_VERBS = _HERE | _folded(
+    {
+        "arbeite",
+        "arbeitet",
+        "gearbeitet",
+        "work",
+        "worked",
+        "working",
+        "lucrez",
+        "lucrat",
+        "lucreaza",
+        "lucram",
+        "punoj",
+        "punuar",
+        "punon",
+        "calisiyorum",
+        "calistim",
+        "calisiyor",
+        "работаю",
+        "работал",
+        "работала",
+        "працюю",
+        "працював",
+        "працювала",
+        "اشتغل",
+        "اشتغلت",
+        "بشتغل",
+        "كنت",  # ar: "كنت خياطة بسوريا ١٥ سنة" (I was a tailor in Syria for 15 years)
+        "lavoro",
+        "lavorato",
+        "radim",
+        "radio",
+        "radila",
+        "pracuje",
+        "pracuję",
+        "wohne",
+        "wohnen",
+        "leben",
+        "lebe",
+        "live",
+        "lived",
+        "living",
+        "yasiyorum",
+        "yasiyoruz",
+        "живу",
+        "живем",
+        "живемо",
+        "jetojme",
+        "jetoj",
+        "jemi",
+        "locuim",
+        "locuiesc",
+        "suntem",
+        "vivo",
+        "viviamo",
+        "zivim",
+        "zivimo",
+        "mieszkam",
+        "mieszkamy",
+        "ساكنين",
+        "عايشين",
+        "zahlen",
+        "gezahlt",
+        "bezahlt",
+        "paid",
+        "pay",
+        "platit",
+        "plateste",
+        "platesc",
+        "платили",
+        "платить",
+        "платим",
+        "заплатили",
+        "odemedi",
+        "odemiyor",
+        "pagato",
+        "platio",
+        "placa",
+        "paguar",
+    }
+)
+# ro "de 2 ani", it "di 8 anni": "of" before the number: an age after a child noun, else a duration
+_OF = _folded({"de", "di", "od", "of"})
+_CHILD_NOUNS_BEFORE_OF = (
+    _CHILD_WORDS
+    | _BABY
+    | _folded(
+        {
+            "copil",
+            "copilul",
+            "copilului",
+            "bebelus",
+            "bebelusul",
+            "nepotul",
+            "nepotelul",
+            "nepoatei",
+            "mic",  # "cel mic de 3 ani", "cea mica de 2 ani"
+            "mica",
+            "micul",
+            "micuta",
+            "fetita",
+            "fetitei",
+            "baietelul",
+            "fiica",
+            "copii",
+            "fetiță",
+            "baiat",
+            "baiatul",
+            "baietel",
+            "fata",
+            "fiu",
+            "nepot",
+            "nepoata",
+            "bambino",
+            "bambina",
+            "bimbo",
+            "bimba",
+            "figli",
+            "mali",
+            "mala",
+            "dijete",
+            "dete",
+            "sina",
+            "kcer",
+            "child",
+            "boy",
+            "girl",
+        }
+    )
+)
+_SINCE_OF = {"ro": "de"}  # "lucrez aici de 2 luni" (for two months) unless a child noun comes before
+# "maybe 3", "(ca. 4 und 6)": hedges that may stand with an age in parentheses
+_HEDGES = _folded(
+    {
+        "maybe",
+        "about",
+        "approx",
+        "around",
+        "probably",
+        "ca",
+        "circa",
+        "etwa",
+        "vielleicht",
+        "ungefahr",
+        "wohl",
+        "تقريبا",
+        "يمكن",
+        "примерно",
+        "около",
+        "приблизно",
+        "мабуть",
+        "yaklasik",
+        "belki",
+        "حدود",
+        "شاید",
+        "poate",
+        "forse",
+        "oko",
+        "mozda",
+        "okolo",
+        "rreth",
+        "ndoshta",
+        "dibe",
+    }
+)
+# "is that normal at 8?", "e normal la 12 ani?": the age a behaviour is asked about
+_NORMAL = _folded({"normal", "normale", "normalno", "нормально", "طبيعي", "عادي", "normalny", "normalne", "طبيعيه"})
+_AT = _folded({"at", "mit", "with", "a", "la", "u", "в", "у", "sa", "ne", "في", "بعمر", "در", "z", "w", "bei"})
+# "2. sınıfta", "4. Stock": a class or floor after the number (any ending)
+_CLASS_STEMS = tuple(
+    fold_text(w)
+    for w in (
+        *("sinif", "klass", "klas", "clas", "grade", "razred", "класс", "клас", "كلاس", "صف"),
+        *("floor", "etage", "stock", "kat"),
+    )
+)
+# German dates: "das Geld kommt erst am 15.", "bis zum 1."
+_DATE_BEFORE = _folded({"am", "zum", "vom", "bis", "ab"})
+# "for newborns" (a course, a shop): a baby word right after "for" is no baby of the family's own
+_FOR = _folded({"for", "für", "براي", "برای", "لل", "для", "pentru", "per", "için", "icin", "za", "për", "bo"})
+# "she has just given birth": a newborn said without the lexicon's newborn words
+_JUST_BORN = tuple(
+    tuple(tokenize(p))
+    for p in ("لسا والدة", "لسه والدة", "توها والدة", "لسا ولدت", "lissa walde", "lessa walde", "lissa wel2it")
+)
+# Ukrainian and Russian written in Latin letters: "donka narodylas 20.12.2025"
+_BORN_LATIN = ("narodylas", "narodylasia", "narodyvsia", "narodyvsya", "narodzhena", "rodilas", "rodilsya", "rodilsia")
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +728,8 @@ class AgeVocabulary:
     years: set[str]
     months: set[str]
     max_number_len: int
+    # number word -> languages whose lexicon has it: "on" (tr 10), "se" (ku 3), "car" (ku 4) are words elsewhere
+    number_languages: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
 
 
 def merge_age_data(age: Mapping[str, Mapping[str, Any]], prefer: Sequence[str] = ()) -> AgeVocabulary:
@@ -490,17 +738,29 @@ def merge_age_data(age: Mapping[str, Mapping[str, Any]], prefer: Sequence[str] =
     half: set[tuple[str, ...]] = set()
     years: set[str] = set()
     months: set[str] = set()
+    number_languages: dict[tuple[str, ...], set[str]] = {}
     order = [lang for lang in age if lang not in prefer] + [lang for lang in prefer if lang in age]
     for lang in order:
         data = age[lang]
         numbers.update(data["numbers"])
+        for key in data["numbers"]:
+            number_languages.setdefault(key, set()).add(lang)
         half |= data["half"]
         years |= {t[0] for t in data["years"] if len(t) == 1}
         months |= {t[0] for t in data["months"] if len(t) == 1}
     # a few unit spellings families use that lexicons may miss
     years |= {"y", "yo", "yrs", "yr", "j", "jr", "jahrig", "jahriger", "jahrige", "jahrigen", "سال", "vjec"}
-    months |= {"ماه", "mo", "mon", "mths"}
-    return AgeVocabulary(numbers, half, years, months, max((len(k) for k in numbers), default=1))
+    years |= {"sene", "seneh"}  # Arabizi "3omro sene" (one year)
+    months |= {"ماه", "mo", "mon", "mths", "shhor", "ashhor", "shohor", "ash7or"}  # Arabizi "8 shhor"
+    half |= {("nos",), ("nus",)}  # Arabizi "sana w nos" (a year and a half)
+    return AgeVocabulary(
+        numbers,
+        half,
+        years,
+        months,
+        max((len(k) for k in numbers), default=1),
+        {k: frozenset(v) for k, v in number_languages.items()},
+    )
 
 
 def _unit(tok: str, vocab: AgeVocabulary) -> str | None:
@@ -583,6 +843,7 @@ def birth_vocabulary(lexicons: Mapping[str, Mapping[str, Any]]) -> BirthVocabula
                 if len(toks) == 1:  # two-word Levantine names ("كانون الثاني") are read by their first word below
                     entries.append((toks[0], text.endswith("*"), month))
         months[lang] = tuple(entries)
+    born |= {(w,) for w in _BORN_LATIN}
     return BirthVocabulary(tuple(sorted(born, key=lambda t: (-len(t), t))), months)
 
 
@@ -597,6 +858,11 @@ class _Layout:
     parenthesised: frozenset[int]  # "Sohn (9)": the token stood alone in parentheses
     glued: frozenset[int]  # "U7", "J1": a number glued to letters (a check-up, not an age)
     letters_after: frozenset[int]  # "3omro", "ma3": Arabizi writes letters as digits (unless a unit follows)
+    between_commas: frozenset[int] = frozenset()  # "daughter ran off, 14, phone off": an aside
+    dotted: frozenset[int] = frozenset()  # "am 15.", "2. sınıfta": a day or an ordinal
+
+
+_PARENS = re.compile(r"\(([^()]{1,40})\)")
 
 
 def _layout(raw: str, n: int) -> _Layout:
@@ -604,16 +870,27 @@ def _layout(raw: str, n: int) -> _Layout:
         return _Layout(frozenset(), frozenset(), frozenset())
     folded = fold_text(raw)
     spans = [m.span() for m in _TOKEN_SPAN.finditer(folded)][:n]
-    paren, glued, letters_after = set(), set(), set()
+    paren, glued, letters_after, commas, dotted = set(), set(), set(), set(), set()
     for i, (a, b) in enumerate(spans):
         before, after = folded[:a].rstrip()[-1:], folded[b:].lstrip()[:1]
         if before == "(" and after == ")":
             paren.add(i)
+        if folded[a].isdigit() and before == "," and after in (",", ""):
+            commas.add(i)
+        if folded[a].isdigit() and folded[b : b + 1] == "." and not folded[b + 1 : b + 2].isdigit():
+            dotted.add(i)
         if folded[a].isdigit() and a > 0 and folded[a - 1].isalpha():
             glued.add(i)
         if folded[a].isdigit() and b < len(folded) and folded[b].isalpha():
             letters_after.add(i)
-    return _Layout(frozenset(paren), frozenset(glued), frozenset(letters_after))
+    # "(maybe 4 and 6)", "(ca. 3?)": numbers with only hedges and connectors beside them in parentheses
+    for group in _PARENS.finditer(folded):
+        inside = [i for i, (a, b) in enumerate(spans) if group.start() < a and b < group.end()]
+        words = [folded[spans[i][0] : spans[i][1]] for i in inside]
+        numbers = [i for i, w in zip(inside, words, strict=True) if w[0].isdigit()]
+        if numbers and all(w[0].isdigit() or w in _HEDGES or w in _CONNECTORS for w in words):
+            paren.update(numbers)
+    return _Layout(frozenset(paren), frozenset(glued), frozenset(letters_after), frozenset(commas), frozenset(dotted))
 
 
 def _months_between(year: int, month: int, today: date, day: int | None = None) -> int | None:
@@ -680,6 +957,7 @@ def find_ages(
     """Every child's age in months, in the order named; adults' ages, durations and counts are skipped."""
     n = len(toks)
     layout = _layout(raw, n)
+    birth = birth or _NO_BIRTH
     bare_answer = _is_bare_answer(toks, vocab)
     ages: list[int] = []
     born = _birth_age(toks, raw, birth, lang, today or date.today())
@@ -688,14 +966,20 @@ def find_ages(
     i = 0
     while i < n:
         parsed = _number_at(toks, i, vocab)
-        if parsed is None and _one_year_alone(toks, i, vocab):
-            parsed = (1.0, i + 1, "years")  # "ima godinu i pol", "عمرها سنة ونصف", "йому рік"
+        if parsed is None and (alone := _one_unit_alone(toks, i, vocab)):
+            parsed = (1.0, i + 1, alone)  # "ima godinu i pol", "عمرها سنة ونصف", "йому рік", "عمرها شهر"
         if parsed is None or (born is not None and _in_date(toks, i)):
             i += 1
             continue
         start = i
         before = toks[start - 1] if start > 0 else ""
-        if before in _NOT_AGE_BEFORE or start in layout.glued or _arabizi_letter(toks, start, layout, vocab, lang):
+        if (
+            before in _NOT_AGE_BEFORE
+            or start in layout.glued
+            or _arabizi_letter(toks, start, layout, vocab, lang)
+            or (start in layout.dotted and before in _DATE_BEFORE)  # "das Geld kommt erst am 15."
+            or (parsed[1] < n and toks[parsed[1]].startswith(_CLASS_STEMS))  # "2. sınıfta", "4. Stock"
+        ):
             i = parsed[1]
             continue
         if not _NUMBER.match(toks[start]) and start + 1 < n and _NUMBER.match(toks[start + 1]):
@@ -720,26 +1004,39 @@ def find_ages(
             if said_of_child:  # whole months lived: a three-week-old is 0 months, as a parent would count
                 days = 7 if unit == "weeks" else 1
                 months_list = [float(int(v * days / 30.44)) for v in values]
+        elif _foreign_number_word(toks, start, parsed[1], vocab, lang):
+            pass  # "on" (tr ten) in "open on Sundays", "se" (ku three) in "se chiamo"
         else:
             near = toks[max(0, start - 3) : start]
             after = toks[j] if j < n else ""
             word_one = values[0] == 1 and not _NUMBER.match(toks[start])
             turned = any(t in _TURNS or t in _TURNED for t in near)
+            aside = start in layout.between_commas  # "daughter ran off after a fight, 14, phone off"
             cue = (
-                any(b in _CHILD_WORDS or b in _FIRST_PERSON for b in near)
+                any(b in _CHILD_WORDS for b in near)
+                or _said_by_writer(toks, start)
                 or start in layout.parenthesised
+                or (aside and any(b in _CHILD_WORDS for b in toks[max(0, start - 8) : start]))
+                or (before in _AT and any(t in _NORMAL for t in near))  # "is that normal at 8?"
                 or bare_answer
                 or turned
             )
-            if cue and after not in _STOP_AFTER and not (word_one and not turned):
+            # "eine" three words after "geworden" is an article; "she turned one" is an age
+            one_ok = not word_one or (start > 0 and toks[start - 1] in _TURNS | _TURNED)
+            if cue and after not in _STOP_AFTER and one_ok:
                 months_list = [v * 12 for v in values if 0 <= v <= 17]
-        said_old = j < n and toks[j] in _OLD  # "for 5 year old" is an age after all
-        since = before in _DURATION_BEFORE or _SINCE_IN.get(lang or "") == before
+        # "for 5 year old", "figlia di 8 anni fa fatica" (of 8 years), "born 3 months ago" are ages after all
+        said_old = (j < n and toks[j] in _OLD) or _of_child(toks, start)
+        born_then = unit in ("years", "months", "weeks", "days") and _near_birth(toks, start, j, birth)
+        of_since = _SINCE_OF.get(lang or "") == before and not _of_child(toks, start)
+        since = before in _DURATION_BEFORE or _SINCE_IN.get(lang or "") == before or of_since
         unit_says_since = start + 1 < j <= n and toks[j - 1] in _DURATION_AFTER  # "1 yıldır": the unit is the suffix
-        duration = not said_old and (since or unit_says_since or (j < n and toks[j] in _DURATION_AFTER))
+        stay = unit in ("years", "months") and _stay_around(toks, start, j)
+        duration = not said_old and not born_then
+        duration = duration and (since or unit_says_since or stay or (j < n and toks[j] in _DURATION_AFTER))
         if months_list and not duration:
-            if _turns_next_month(toks, start, j):
-                months_list = [m - 1 for m in months_list]
+            if offset := _turn_offset(toks, start, j, vocab):
+                months_list = [m - offset for m in months_list]
             self_ref = _is_self(toks, start)
             # "4 Monate", "meha 4an", "Monat 5": while pregnant, months and weeks count the pregnancy
             counts_pregnancy = unit in ("months", "weeks") or _unit(before, vocab) == "months"
@@ -748,7 +1045,7 @@ def find_ages(
                 if months <= 18 * 12 and not (self_ref and pregnant) and not pregnancy_time:
                     ages.append(round(months))
         i = max(j, i + 1)
-    if not ages and newborn:
+    if not ages and _is_own_newborn(toks, newborn, birth):
         ages.append(0)
     twins = next((_TWINS[t] for t in toks if t in _TWINS), 1)
     if twins > 1 and len(ages) == 1:
@@ -825,24 +1122,104 @@ def _next_month_at(toks: Sequence[str], j: int) -> bool:
     return any(tuple(toks[j : j + len(p)]) == p for p in _NEXT_MONTH)
 
 
-def _one_year_alone(toks: Sequence[str], i: int, vocab: AgeVocabulary) -> bool:
-    """A year word with no number, said of the child: "йому рік", "дитині тільки рік" (one year).
+def _one_unit_alone(toks: Sequence[str], i: int, vocab: AgeVocabulary) -> str | None:
+    """A year or month word with no number, said of the child: "йому рік", "дитині тільки рік", "عمرها شهر".
 
     Two-letter unit words ("an", Romanian for year) are too common in other languages to stand alone."""
-    if toks[i] not in vocab.years or len(toks[i]) < 3:
-        return False
+    tok = toks[i]
+    unit = "years" if tok in vocab.years else "months" if tok in vocab.months else None
+    if unit is None or len(tok) < 3:
+        return None
     if i == 0:
-        return True
+        # "лет десять назад", "سال‌ها پیش" (years ago): a unit first is no age when a number, a plural or "ago" follows
+        rest = toks[1:3]
+        number_next = len(toks) > 1 and _number_at(toks, 1, vocab) is not None
+        if unit == "months" or number_next or any(t in _DURATION_AFTER or t == "ها" for t in rest):
+            return None
+        return unit
     before = toks[i - 1]
-    return before in _CHILD_WORDS or (before in _ONLY and i >= 2 and toks[i - 2] in _CHILD_WORDS)
+    if unit == "months" and before in _VERBISH:
+        return None  # "ist Monat 5" counts a pregnancy
+    if before in _CHILD_WORDS or (before in _ONLY and i >= 2 and toks[i - 2] in _CHILD_WORDS):
+        return unit
+    return None
 
 
-def _turns_next_month(toks: Sequence[str], start: int, end: int) -> bool:
+_VERBISH = _folded({"ist", "is", "are", "ima", "ma", "ha", "er", "sie", "he", "she", "they", "hes", "shes"})
+_NEWBORN_WORDS = _BABY | _folded(
+    {"newborn", "newborns", "neugeborene", "neugeborenen", "نوزاد", "نوزادان", "مولود", "نومولود", "neonati"}
+)
+_NO_BIRTH = BirthVocabulary(())
+
+
+def _turn_offset(toks: Sequence[str], start: int, end: int, vocab: AgeVocabulary) -> int:
+    """Months until the birthday the message names: "turns 5 next month" (1), "3 ay sonra 6 yaşına giriyor" (3)."""
     near_before = toks[max(0, start - 3) : start]
     if not any(t in _TURNS for t in near_before) and not any(t in _TURNS for t in toks[end : end + 2]):
-        return False
+        return 0
     window = toks[max(0, start - 4) : end + 4]
-    return any(tuple(window[k : k + len(p)]) == p for p in _NEXT_MONTH for k in range(len(window) - len(p) + 1))
+    if any(tuple(window[k : k + len(p)]) == p for p in _NEXT_MONTH for k in range(len(window) - len(p) + 1)):
+        return 1
+    n = len(toks)
+    for k in (*range(max(0, start - 6), start), *range(end, min(n, end + 5))):
+        parsed = _number_at(toks, k, vocab)
+        if parsed is None or parsed[1] >= n or not 1 <= parsed[0] <= 11:
+            continue
+        unit_at = parsed[1]
+        if _unit(toks[unit_at], vocab) != "months":
+            continue
+        later = unit_at + 1 < n and toks[unit_at + 1] in _LATER
+        if later or (k > 0 and toks[k - 1] in _IN_TIME):
+            return int(parsed[0])
+    return 0
+
+
+def _foreign_number_word(toks: Sequence[str], start: int, end: int, vocab: AgeVocabulary, lang: str | None) -> bool:
+    """A number word from another language's lexicon only ("on", "se", "car" in an English or Italian message)."""
+    if lang is None or _NUMBER.match(toks[start]):
+        return False
+    langs = vocab.number_languages.get(tuple(toks[start:end]))
+    return bool(langs) and lang not in langs
+
+
+def _said_by_writer(toks: Sequence[str], i: int) -> bool:
+    """ "ich bin 17", "I'm only 16": the writer's own age right after "I am" (not "imam tri banke", I have)."""
+    if i >= 1 and toks[i - 1] in _FIRST_PERSON:
+        return True
+    return i >= 2 and toks[i - 1] in _ONLY and toks[i - 2] in _FIRST_PERSON
+
+
+def _of_child(toks: Sequence[str], i: int) -> bool:
+    """ "figlia di 8 anni", "copil de 2 ani", "fetita mea de 3 ani": "of" the child's years, an age."""
+    if i < 2 or toks[i - 1] not in _OF:
+        return False
+    return any(t in _CHILD_NOUNS_BEFORE_OF for t in toks[max(0, i - 3) : i - 1])
+
+
+def _near_birth(toks: Sequence[str], start: int, end: int, birth: BirthVocabulary) -> bool:
+    """ "vor 3 Monaten geboren", "ولدت من ٣ شهور": a time since the birth is the child's age."""
+    window = toks[max(0, start - 3) : end + 3]
+    return any(tuple(window[k : k + len(b)]) == b for b in birth.born for k in range(len(window)))
+
+
+def _stay_around(toks: Sequence[str], start: int, end: int) -> bool:
+    """ "jemi këtu 4 vjet", "lucrat 10 ani", "em 2 sal in li vir in": how long here, at work or unpaid."""
+    before = toks[max(0, start - 3) : start]
+    if any(t in _CHILD_WORDS for t in before):
+        return False
+    return any(t in _STAY_VERBS for t in before) or any(t in _HERE for t in toks[end : end + 3])
+
+
+def _is_own_newborn(toks: Sequence[str], newborn: bool, birth: BirthVocabulary) -> bool:
+    """The family's own newborn, not "a first-aid course for newborns"; "مرتي لسا والدة" (just gave birth) too.
+
+    "for newborns" is generic only when no birth is told as well ("è appena nato ... niente per neonati")."""
+    if any(tuple(toks[k : k + len(p)]) == p for p in _JUST_BORN for k in range(len(toks))):
+        return True
+    if not newborn:
+        return False
+    generic = any(t in _NEWBORN_WORDS and k > 0 and toks[k - 1] in _FOR for k, t in enumerate(toks))
+    return not generic or _near_birth(toks, 0, len(toks), birth)
 
 
 def _is_self(toks: Sequence[str], i: int) -> bool:
