@@ -250,7 +250,7 @@ class HandoverService:
 
     def refresh_note(self, session: Session, case: CaseRow, emergency_kinds: tuple[str, ...] = ()) -> None:
         """Bring the note in the group up to date: edit the sent note, or rewrite the one still waiting to go."""
-        session.flush()
+        _latest(session, case)
         text = self.note_text(case, emergency_kinds)
         if case.note_message_id is None:
             waiting = session.scalar(
@@ -509,6 +509,8 @@ class HandoverService:
         *,
         closed: bool = False,
     ) -> None:
+        if text is None:
+            _latest(session, case)
         if case.group_chat_id is None or case.note_message_id is None:
             return
         # A closed note keeps no button: an "Übernehmen" under it would make a finished case look open.
@@ -941,6 +943,21 @@ def _aware(value: datetime, like: datetime) -> datetime:
     if value.tzinfo is None and like.tzinfo is not None:
         return value.replace(tzinfo=UTC).astimezone(like.tzinfo)
     return value
+
+
+def _latest(session: Session, case: CaseRow) -> None:
+    """Hold the case's row and read it again before a note is rendered from it. Two processes may change one
+    case at once (a claim in one, the family's contact time in the other): each renders the whole note, so the
+    edit enqueued last must be rendered from what was committed last. The no-op UPDATE takes the row lock
+    (PostgreSQL) or the write lock (SQLite) until this transaction commits, so render order is commit order."""
+    session.flush()
+    session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case.id)
+        .values(status=CaseRow.status)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(case)
 
 
 def _local(value: datetime) -> datetime:
