@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.understanding_quality [--out bench/results/understanding_quality.json]
 
-Seven sets, reported side by side:
+Eight sets, reported side by side:
   - dev: tests/data/understanding_eval.jsonl — the lexicons were tuned on it and the heads' thresholds chosen
     with it; its figures are not a result, they show what tuning reaches;
   - dev-2: tests/data/heldout.jsonl — the first held-out set; its misses were read for the second round's error
@@ -11,7 +11,8 @@ Seven sets, reported side by side:
   - dev-4: tests/data/heldout3.jsonl — the third, measured once as held-out (README), then read for the fourth;
   - dev-5: tests/data/heldout4.jsonl — the fourth, measured once as held-out, then read for the fifth;
   - dev-6: tests/data/heldout5.jsonl — the fifth, likewise, read for the sixth;
-  - held-out: tests/data/heldout6.jsonl — written blind before the sixth round's training, never trained or
+  - dev-7: tests/data/heldout6.jsonl — the sixth, likewise, read for the seventh;
+  - held-out: tests/data/heldout7.jsonl — written blind before the seventh round's training, never trained or
     tuned on, its lines never read.
 
 Emergencies count as flagged when the bot answers with the emergency numbers: a certain emergency or the
@@ -43,7 +44,8 @@ SETS = {
     "dev-4": ROOT / "tests" / "data" / "heldout3.jsonl",
     "dev-5": ROOT / "tests" / "data" / "heldout4.jsonl",
     "dev-6": ROOT / "tests" / "data" / "heldout5.jsonl",
-    "held-out": ROOT / "tests" / "data" / "heldout6.jsonl",
+    "dev-7": ROOT / "tests" / "data" / "heldout6.jsonl",
+    "held-out": ROOT / "tests" / "data" / "heldout7.jsonl",
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "understanding_quality.json"
 

@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 
 BUNDLED_CORPUS_DIR = BUNDLED_SEMANTIC_DIR.parent / "corpus"
 _TEST_DATA = Path(__file__).resolve().parent.parent.parent / "tests" / "data"
-# The thresholds are chosen on these: the lexicons' eval set and the first five rounds' held-out sets, whose
-# misses were read for the next round's corpus (so dev sets now). tests/data/heldout6.jsonl is never read here.
-DEV_FILES = (_TEST_DATA / "understanding_eval.jsonl", *(_TEST_DATA / f"heldout{n}.jsonl" for n in ("", 2, 3, 4, 5)))
+# The thresholds are chosen on these: the lexicons' eval set and the first six rounds' held-out sets, whose
+# misses were read for the next round's corpus (so dev sets now). tests/data/heldout7.jsonl is never read here.
+DEV_FILES = (_TEST_DATA / "understanding_eval.jsonl", *(_TEST_DATA / f"heldout{n}.jsonl" for n in ("", 2, 3, 4, 5, 6)))
 LANGUAGES = frozenset(SUPPORTED)
 TRAIN_CHARS = 1000
 STEPS, LEARNING_RATE, L2 = 200, 0.05, 0.02  # chosen by out-of-fold figures: strong L2 generalizes better
