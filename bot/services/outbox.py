@@ -523,6 +523,7 @@ def _record_delivery(
     if item.purpose == REPLY:  # nothing refers to a reply once it is out: it goes, with the family's chat id
         session.delete(row)
         return True
+    rewritten = _rewritten_in_flight(session, row, item) if item.purpose == "note" else None
     won = session.execute(
         update(OutboxRow)
         .where(OutboxRow.id == row.id, OutboxRow.sent_at.is_(None))
@@ -541,7 +542,41 @@ def _record_delivery(
         case = session.get(CaseRow, item.case_id)
         if case is not None:
             case.note_message_id, case.group_chat_id = telegram_message_id, item.chat_id
+        if case is not None and rewritten is not None:  # what changed while it was out follows as an edit
+            translate = rewritten.get("translate")
+            enqueue(
+                session,
+                chat_id=item.chat_id,
+                text=rewritten["text"],
+                purpose="note_edit",
+                now=now,
+                case_id=item.case_id,
+                buttons=rewritten.get("buttons") or (),
+                edit_message_id=telegram_message_id,
+                translate=Translate(**translate) if translate else None,
+            )
     return True
+
+
+def _rewritten_in_flight(session: Session, row: OutboxRow, item: OutboxItem) -> dict[str, Any] | None:
+    """A note's payload as it stands now, if it was rewritten while its send was out (HandoverService.refresh_note
+    rewrites a note still waiting, e.g. for the family's contact time), else None.
+
+    The case's row is locked first, as refresh_note does: a rewrite either committed before (and is read
+    here) or waits and finds the note's message id; and the two lock in one order, so they cannot deadlock."""
+    if item.case_id is None:
+        return None
+    session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == item.case_id)
+        .values(status=CaseRow.status)
+        .execution_options(synchronize_session=False)
+    )
+    current = session.scalar(select(OutboxRow.payload).where(OutboxRow.id == row.id, OutboxRow.sent_at.is_(None)))
+    if current is None:
+        return None
+    payload: dict[str, Any] = json.loads(current)
+    return payload if payload.get("text") != item.text else None
 
 
 def message_surfaced(
@@ -582,6 +617,8 @@ def message_surfaced(
             return case.id
         if _record_delivery(session, oldest, _item(oldest), message_id, now.astimezone(UTC)):
             return case.id
+        if session.get(RelayLinkRow, (chat_id, message_id)) is not None:
+            return case.id  # the sender recorded this very message just now (its link): no copy
         session.refresh(case)  # the sender recorded another copy just now: this one is the second
     if case.group_chat_id != chat_id:
         return None

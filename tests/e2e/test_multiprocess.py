@@ -272,7 +272,7 @@ async def test_two_processes_keep_every_conversation_claim_and_outbox_message_ex
     for texts in edits.values():
         # the claim, and the family's contact time when it came after the note left: each edit once, none doubled
         assert len(texts) == len(set(texts)) <= 2, texts
-        assert sum(("Aylin" in t or "Jonas" in t) and t == texts[-1] for t in texts) == 1  # it shows its Lotse
+        assert sum(("Aylin" in t or "Jonas" in t) and t == texts[-1] for t in texts) == 1, texts  # shows its Lotse
     with engine.connect() as connection:
         unsent = connection.execute(select(OutboxRow.id).where(OutboxRow.sent_at.is_(None))).all()
     engine.dispose()

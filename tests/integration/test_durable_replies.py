@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import inspect, select, text
 
 from bot.adapters.telegram.delivery_journal import DeliveryJournal
@@ -17,7 +18,7 @@ from bot.bootstrap import App, conversation_service, handover_service
 from bot.conversation import ButtonPressed, Command, Reply, Text
 from bot.conversation.model import Venue
 from bot.db.orm import CaseRow, LotsenBoardRow, OutboxRow, RelayLinkRow
-from bot.services.outbox import REPLY, Outbox, case_named_in, enqueue, reply_of, reply_payload
+from bot.services.outbox import REPLY, Outbox, OutboxItem, case_named_in, enqueue, reply_of, reply_payload
 from bot.services.privacy import WORD_TABLES, vacuum_erased
 from tests.conftest import ON_POSTGRES
 from tests.integration.test_handover import FAMILY, GROUP, deliver_all, hand_over, lotsen_app, outbox_rows
@@ -76,11 +77,16 @@ def test_delete_leaves_only_the_confirmation_of_the_familys_own_chat_in_the_outb
 # ------------------------------------------------------------------ a send whose answer was lost
 
 
-def unrecorded_note(app: App) -> tuple[Outbox, int]:
-    """A family handed over; the note's send went out, but its answer never came back (lease still held)."""
+def leased_note(app: App) -> tuple[Outbox, OutboxItem]:
+    """A family handed over; the note's send went out, and its answer has not come back yet (lease held)."""
     hand_over(app)
     outbox = Outbox(app.uow)
     [note] = [item for item in outbox.lease_due(later(), limit=100) if item.purpose == "note"]
+    return outbox, note
+
+
+def unrecorded_note(app: App) -> tuple[Outbox, int]:
+    outbox, note = leased_note(app)
     return outbox, note.id
 
 
@@ -113,6 +119,53 @@ def test_a_second_copy_of_a_note_belongs_to_the_case_and_points_to_the_first(lot
     copy = [i for i in deliver_all(lotsen_app) if i.purpose == "copy"]
     assert [(i.method, i.message_id, i.buttons) for i in copy] == [("editMessageText", 3001, ())]
     assert copy[0].text.startswith("🔁 Doppelt gesendet – die Notiz zu Fall #1 steht t.me/c/555/3002")
+
+
+def test_a_press_while_the_sender_records_the_same_note_is_no_copy(lotsen_app: App) -> None:
+    """The sender records the note (its answer came) between the press's reads and the press's own record:
+    the same message, seen from both sides. Before the fix the press took it for a second copy and edited
+    the note to "Doppelt gesendet" after the claim had marked it (tests/e2e/test_multiprocess.py, 1 in 4)."""
+    outbox, in_flight = leased_note(lotsen_app)
+    fired = []
+
+    def sender_records_first(conn, cursor, statement: str, *args: object) -> None:
+        if not fired and statement.lstrip().upper().startswith("UPDATE"):  # the press's first write
+            fired.append(True)
+            outbox.delivered(in_flight, 3001, later())  # its own connection and transaction, committed
+
+    sqlalchemy_event.listen(lotsen_app.engine, "before_cursor_execute", sender_records_first)
+    try:
+        handover = handover_service(lotsen_app)
+        assert handover.claim(1, 901, GROUP, None, 3001, in_flight.text).ok
+    finally:
+        sqlalchemy_event.remove(lotsen_app.engine, "before_cursor_execute", sender_records_first)
+    assert fired
+    assert not handover.claim(1, 902, GROUP, None, 3001, in_flight.text).ok  # the second Lotse, a moment later
+    sent = [i for i in deliver_all(lotsen_app) if i.chat_id == GROUP]
+    assert [i.purpose for i in sent if i.purpose == "copy"] == []
+    edits = [i for i in sent if i.method == "editMessageText"]
+    assert [i.message_id for i in edits] == [3001] and "Übernommen von" in edits[-1].text
+
+
+def test_the_contact_time_given_while_the_note_is_on_its_way_follows_as_an_edit(lotsen_app: App) -> None:
+    service = conversation_service(lotsen_app)
+    for event in (
+        Command("start", user_language="ar"),
+        ButtonPressed("lang:ar"),
+        ButtonPressed("consent:yes"),
+        Text("ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم"),
+        Command("lotse"),
+        ButtonPressed("handover:yes"),
+    ):
+        service.handle(CHAT, event)  # fmt: skip
+    outbox = Outbox(lotsen_app.uow)
+    [note] = [item for item in outbox.lease_due(later(), limit=100) if item.purpose == "note"]
+    assert "abends" not in note.text
+    service.handle(CHAT, ButtonPressed("when:evening"))  # while Telegram has the note and has not answered
+    outbox.delivered(note, 3001, later())
+    edits = [i for i in deliver_all(lotsen_app) if i.chat_id == GROUP and i.method == "editMessageText"]
+    assert [i.message_id for i in edits] == [3001]
+    assert "abends" in edits[0].text and edits[0].buttons == note.buttons  # still "Übernehmen"
 
 
 def test_a_reply_to_a_relayed_message_nobody_recorded_reaches_the_family(lotsen_app: App) -> None:
