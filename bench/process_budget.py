@@ -6,12 +6,15 @@ Starts the app as `python -m bot run` does (settings, migrations, knowledge, off
 the encoder and heads, the conversation service), handles 100 conversations of the eval set (/start and one
 message each), then times `understand` over the 363 eval messages (each text made new, so no cache answers).
 Run it twice: the first run on a new database also loads the example offers and rebuilds the index once.
+`--busy N` keeps N other processes spinning on the CPU meanwhile (a neighbour on the same cores);
+`ENCODER_THREADS=1` in the environment measures the encoder on one thread only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import re
 import statistics
 import time
@@ -27,16 +30,33 @@ def rss_mb() -> float:
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
+def spin() -> None:
+    while True:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--database", default="sqlite:///var/budget.db")
+    parser.add_argument("--busy", type=int, default=0, metavar="N", help="other processes keeping a core busy")
     args = parser.parse_args(argv)
+    neighbours = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.busy)]
+    for neighbour in neighbours:
+        neighbour.start()
+    try:
+        return measure(args.database)
+    finally:
+        for neighbour in neighbours:
+            neighbour.terminate()
+
+
+def measure(database: str) -> int:
     start = time.perf_counter()
     from bot.bootstrap import bootstrap, conversation_service
     from bot.conversation import Command, Text
     from bot.settings import Settings
 
-    app = bootstrap(Settings.from_env({"DATABASE_URL": args.database}, dotenv=None))
+    app = bootstrap(Settings.from_env({"DATABASE_URL": database}, dotenv=None))
     service = conversation_service(app)
     service.services.understander.understand("hallo")
     started = time.perf_counter() - start

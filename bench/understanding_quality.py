@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.understanding_quality [--out bench/results/understanding_quality.json]
 
-Eight sets, reported side by side:
+Nine sets, reported side by side:
   - dev: tests/data/understanding_eval.jsonl — the lexicons were tuned on it and the heads' thresholds chosen
     with it; its figures are not a result, they show what tuning reaches;
   - dev-2: tests/data/heldout.jsonl — the first held-out set; its misses were read for the second round's error
@@ -13,7 +13,9 @@ Eight sets, reported side by side:
   - dev-6: tests/data/heldout5.jsonl — the fifth, likewise, read for the sixth;
   - dev-7: tests/data/heldout6.jsonl — the sixth, likewise, read for the seventh;
   - held-out: tests/data/heldout7.jsonl — written blind before the seventh round's training, never trained or
-    tuned on, its lines never read.
+    tuned on, its lines never read;
+  - held-out-8: tests/data/heldout8.jsonl — written blind after the seventh round, by a new writer, to measure
+    the same round-7 heads once more on messages nobody here has read.
 
 Emergencies count as flagged when the bot answers with the emergency numbers: a certain emergency or the
 uncertain band (numbers first and one gentle question). Also measures `understand` latency (p50/p99) with
@@ -46,6 +48,7 @@ SETS = {
     "dev-6": ROOT / "tests" / "data" / "heldout5.jsonl",
     "dev-7": ROOT / "tests" / "data" / "heldout6.jsonl",
     "held-out": ROOT / "tests" / "data" / "heldout7.jsonl",
+    "held-out-8": ROOT / "tests" / "data" / "heldout8.jsonl",
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "understanding_quality.json"
 

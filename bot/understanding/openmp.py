@@ -34,9 +34,9 @@ def loaded_libgomp(maps: Path = MAPS) -> str | None:
     except OSError:
         return None
     for line in lines:
-        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
-        if "libgomp" in Path(path).name:
-            return path
+        fields = line.split(maxsplit=5)  # address, permissions, offset, device, inode, path (if any)
+        if len(fields) == 6 and "libgomp" in Path(fields[5]).name:
+            return fields[5]
     return None
 
 
