@@ -331,6 +331,13 @@ class FakeBotApi:
         await self._wait(lambda: len(self._messages[chat_id]) >= count, timeout, f"{count} messages to {chat_id}")
         return self.sent_to(chat_id)
 
+    async def wait_for_text(self, chat_id: int, message_id: int, part: str, timeout: float = 5) -> dict[str, Any]:
+        """Waits until one of the bot's messages, as edited so far, contains `part`; returns it as it is then."""
+        await self._wait(
+            lambda: part in self.message(chat_id, message_id).get("text", ""), timeout, f"{part!r} in {message_id}"
+        )
+        return self.message(chat_id, message_id)
+
     async def wait_for_count(self, chat_id: int, count: int, timeout: float = 5) -> None:
         """Like wait_for_messages without the copies and without polling: cheap enough for thousands of chats."""
         if len(self._messages[chat_id]) >= count:
