@@ -564,6 +564,7 @@ class Turn:
                 self.crisis_buttons(self.t),
             )
         else:
+            self.state = self.state.with_(danger_denied=True)
             self.say(self.t._("Thank you for telling me."))
             self.continue_interrupted()
 

@@ -62,6 +62,7 @@ class State:
     browsing: bool = False  # with a case open, the family looks for offers again (texts are not relayed then)
     resume: Step | None = None  # the step an interruption (crisis, /delete, /language, a check) returns to
     misses: int = 0  # typed answers in a row that fit nothing at this step: the second offers a way on
+    danger_denied: bool = False  # "not in danger right now" was answered: the gentle question is not asked again
     pending_fact: str | None = None  # "age:120" or "district:lb-ossweil", waiting for the family's yes
     acked_at: str | None = None  # ISO time of the last "passed on" acknowledgement after the handover
     relayed_since_ack: int = 0  # messages relayed since that acknowledgement

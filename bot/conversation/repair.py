@@ -62,7 +62,9 @@ def text_received(turn: Turn, text: str) -> None:
     if understood.emergency:
         crisis(turn, text, understood)
         return
-    if understood.emergency_uncertain and turn.state.step is not Step.ASKING_DANGER:
+    # After "no, we are not in danger", a message in the uncertain band is read as what it says: asking again
+    # would loop (the family repeats its need); a certain emergency still gets the numbers first, always.
+    if understood.emergency_uncertain and turn.state.step is not Step.ASKING_DANGER and not turn.state.danger_denied:
         if turn.state.step is Step.ASKING_CONTACT_TIME:  # the answer is kept first; the question comes after
             turn.contact_time_given(text.strip()[:500], typed=True)
         maybe_crisis(turn, text, understood)
@@ -127,12 +129,25 @@ def answer_as_button(turn: Turn, text: str, understood: Understanding) -> bool:
     if data is None:
         answer = yes_or_no(text, understood.intents)
         data = spec.yes if answer == "yes" else spec.no if answer == "no" else None
-    if data is None and "dont_know" in understood.intents:
-        data = spec.dont_know
+    if data is None and "dont_know" in understood.intents and not carries_facts(understood):
+        data = spec.dont_know  # "I don't know" alone; "debts, I don't know what to do" names a need
     if data is None:
         return False
     turn.button(data)
     return True
+
+
+def carries_facts(understood: Understanding) -> bool:
+    """Whether a message names an age, a pregnancy, a place or a need: then it is an answer, whatever else."""
+    return bool(
+        understood.needs
+        or understood.ages_months
+        or understood.age_months is not None
+        or understood.pregnant
+        or understood.district_id
+        or understood.network_id
+        or understood.district_candidates
+    )
 
 
 # ----------------------------------------------------------------- what single steps read
@@ -170,7 +185,8 @@ def read_age(turn: Turn, text: str, understood: Understanding) -> bool:
 
 def read_need(turn: Turn, text: str, understood: Understanding) -> bool:
     """At "what can I help you with?" the heads' best guess is answer enough ("pomoc w nauce": school)."""
-    if understood.needs or not understood.likely_needs or understood.emergency or understood.intents:
+    other_intents = set(understood.intents) - QUESTION_INTENTS - {"dont_know"}  # "how do I get …?" is an answer
+    if understood.needs or not understood.likely_needs or understood.emergency or other_intents:
         return False
     turn.button(f"need:{understood.likely_needs[0]}")
     return True
@@ -357,8 +373,13 @@ def merge_facts(turn: Turn, text: str, understood: Understanding, quiet: bool = 
                 network_id=network_id, district_id=None, district_candidates=(), whole_town=False
             )
             learned = True
+        elif network_id == turn.state.network_id and step is Step.ASKING_DISTRICT:
+            # "Weimar" (or its postcode, shared by several districts) again at "which part of Weimar?": the
+            # family names its place as closely as it can, so the whole town it is, not the question a third time
+            turn.state = turn.state.with_(whole_town=True, district_candidates=())
+            learned = True
         elif network_id == turn.state.network_id and answering_place:
-            learned = True  # "Weimar" while choosing Weimar's districts: the districts again, no miss
+            learned = True  # "Weimar" while choosing the town: its districts are asked next, no miss
     elif understood.district_candidates and not place_known:
         in_network = [
             c
@@ -371,8 +392,10 @@ def merge_facts(turn: Turn, text: str, understood: Understanding, quiet: bool = 
             turn.state = turn.state.with_(district_candidates=understood.district_candidates, district_id=None)
         learned = True
 
-    # needs: named later, a need is added (and said), not silently swapped; a question is no new need
-    if understood.needs and not question:
+    # needs: named later, a need is added (and said), not silently swapped. A question about the offers shown
+    # is no new need; before any are shown, "how do I get Kinderzuschlag?" is the family's need.
+    asking_for_need = step is Step.CHOOSING_NEED or (step is not Step.SHOWING_OFFERS and not state.shown_offer_ids)
+    if understood.needs and (not question or asking_for_need):
         current = turn.state.needs
         new = tuple(n for n in understood.needs[:3] if n not in current)
         if not current or step is Step.CHOOSING_NEED or correction:

@@ -61,6 +61,26 @@ WORDS: dict[str, Words] = {
 assert set(WORDS) == set(SUPPORTED)
 
 
+# A need said with "I don't know what to do", and a need asked as a question: both answer "what do you need?".
+NEED_SAID: dict[str, tuple[str, str]] = {  # (debts + "I don't know what to do", "how do I get Kindergeld?")
+    "de": ("wir haben schulden und ich weiß nicht was ich tun soll", "wie bekomme ich kindergeld?"),
+    "de@simple": ("ich habe schulden. ich weiß nicht weiter.", "wie bekomme ich kindergeld?"),
+    "en": ("we have debts and i don't know what to do", "how do i get kindergeld?"),
+    "tr": ("borçlarımız var, ne yapacağımı bilmiyorum", "kindergeld nasıl alırım?"),
+    "ar": ("علينا ديون وما بعرف شو أعمل", "كيف أحصل على Kindergeld؟"),
+    "uk": ("у нас борги, я не знаю що робити", "як отримати Kindergeld?"),
+    "ru": ("у нас долги, не знаю что делать", "как получить Kindergeld?"),
+    "fa": ("بدهی داریم و نمی‌دونم چیکار کنم", "چطور Kindergeld بگیرم؟"),
+    "ro": ("avem datorii și nu știu ce să fac", "cum primesc Kindergeld?"),
+    "pl": ("mamy długi i nie wiem co robić", "jak dostać Kindergeld?"),
+    "it": ("abbiamo debiti e non so cosa fare", "come ottengo il Kindergeld?"),
+    "hr": ("imamo dugove i ne znam što da radim", "kako dobiti Kindergeld?"),
+    "sq": ("kemi borxhe dhe nuk di çfarë të bëj", "si ta marr Kindergeld?"),
+    "ku": ("deynên me hene û ez nizanim çi bikim", "ez çawa Kindergeld bistînim?"),
+}
+assert set(NEED_SAID) == set(SUPPORTED)
+
+
 def label(locale: str, msgid: str) -> Text:
     """The family types a button's label in its language instead of tapping it."""
     return Text(texts(locale)._(msgid))
@@ -269,6 +289,41 @@ def thanks_after_offers_is_not_a_miss(loc: str) -> list[tuple[Event, Expect]]:
     return [*to_offers(loc), (Text(WORDS[loc].thanks), E(Step.SHOWING_OFFERS, misses=0, needs=("childcare",)))]
 
 
+def at_the_need_question(loc: str) -> list[tuple[Event, Expect]]:
+    return [
+        *consented(loc),
+        (Text("4"), E(Step.CHOOSING_NETWORK, age_months=48)),
+        (Text("Weimar"), E(Step.ASKING_DISTRICT, network_id="weimar")),
+        (label(loc, "Whole town"), E(Step.CHOOSING_NEED, whole_town=True)),
+    ]
+
+
+def a_need_with_i_dont_know_is_the_need(loc: str) -> list[tuple[Event, Expect]]:
+    """ "Debts, I don't know what to do" names a need: the offers, not the "I don't know" way to a person."""
+    return [
+        *at_the_need_question(loc),
+        (Text(NEED_SAID[loc][0]), E(Step.SHOWING_OFFERS, check=lambda s, o: s.needs[:1] == ("debt",))),
+    ]
+
+
+def a_question_naming_the_need_is_the_need(loc: str) -> list[tuple[Event, Expect]]:
+    """ "How do I get Kindergeld?" before any offer is shown: the need, not an offer question or a miss."""
+    return [
+        *at_the_need_question(loc),
+        (Text(NEED_SAID[loc][1]), E(Step.SHOWING_OFFERS, misses=0, check=lambda s, o: s.needs[:1] == ("money",))),
+    ]
+
+
+def the_town_again_is_the_whole_town(loc: str) -> list[tuple[Event, Expect]]:
+    """At "which part of Weimar?", "Weimar" (or its shared postcode) again: the whole town, never a third ask."""
+    return [
+        *consented(loc),
+        (Text("4"), E(Step.CHOOSING_NETWORK)),
+        (Text("Weimar"), E(Step.ASKING_DISTRICT, network_id="weimar")),
+        (Text("99427" if loc in ("de", "en", "ar") else "Weimar"), E(Step.CHOOSING_NEED, whole_town=True)),
+    ]
+
+
 PER_LOCALE: tuple[Callable[[str], list[tuple[Event, Expect]]], ...] = (
     typed_yes_at_consent,
     typed_labels_all_the_way_to_a_person,
@@ -280,6 +335,9 @@ PER_LOCALE: tuple[Callable[[str], list[tuple[Event, Expect]]], ...] = (
     typed_contact_time_label,
     a_miss_never_loops,
     thanks_after_offers_is_not_a_miss,
+    a_need_with_i_dont_know_is_the_need,
+    a_question_naming_the_need_is_the_need,
+    the_town_again_is_the_whole_town,
 )
 
 # ----------------------------------------------------------------- single dialogues, as the issue told them
@@ -656,6 +714,21 @@ def test_maybe_a_crisis_shows_the_numbers_and_asks_gently(answer: Event, step: S
                 ),
             ),
             (answer, E(step, emergency=urgent_offered)),
+        ],
+        svc,
+    )
+
+
+def test_after_no_danger_the_same_worry_is_read_for_its_need_not_asked_about_again():
+    """The family says it is not in danger and writes its worry again: no loop of the gentle question."""
+    svc = replace(services(), understander=Uncertain(services().understander, UNSURE))
+    run_dialogue(
+        [
+            *at_the_need_question("de"),
+            (Text(UNSURE), E(Step.ASKING_DANGER, check=lambda s, o: "110" in o.replies[0].text)),
+            (Text("nein"), E(Step.SHOWING_OFFERS, danger_denied=True)),  # the worry's need, kept from it
+            (Text(UNSURE), E(check=lambda s, o: s.step is not Step.ASKING_DANGER)),  # read as what it says
+            (Text("mein Mann schlägt mich"), E(Step.CHOOSING_AFTER_CRISIS, emergency=True)),  # certain: always
         ],
         svc,
     )
