@@ -81,7 +81,7 @@ def event_from_line(line: str, choices: list[Button]) -> Event | None:
         return None
     if (match := _CHOICE.match(line.lower())) and (index := LETTERS.index(match.group(1))) < len(choices):
         return ButtonPressed(choices[index].data)
-    if len(line) == 2 and line.isalpha() and line.islower():
+    if len(line) == 2 and all(c in LETTERS for c in line):  # "ab" past [z]; "да", "ок", "ää" are words
         index = (LETTERS.index(line[0]) + 1) * 26 + LETTERS.index(line[1])
         if index < len(choices):
             return ButtonPressed(choices[index].data)

@@ -24,6 +24,8 @@ def test_a_typed_number_is_an_answer_and_a_letter_is_a_choice():
     assert event_from_line("72622", CHOICES) == Text("72622")
     assert event_from_line("b", CHOICES) == ButtonPressed("lang:tr")
     assert event_from_line("[c]", CHOICES) == ButtonPressed("lang:en")
+    for word in ("да", "ок", "ні", "ää", "ja", "ok"):  # two letters of a word, not a choice past [z]
+        assert event_from_line(word, CHOICES) == Text(word)
     assert event_from_line("A)", CHOICES) == ButtonPressed("lang:de")
     assert event_from_line("z", CHOICES) == Text("z")  # no such choice: the family's words
     assert event_from_line("ja bitte", CHOICES) == Text("ja bitte")
