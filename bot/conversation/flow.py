@@ -1081,6 +1081,7 @@ STEPS: dict[Step, StepSpec] = {
         buttons=Turn.handover_buttons,
         yes="handover:yes",
         no="handover:no",
+        read=repair.read_handover_answer,
         way_on=Turn.handover_buttons,
     ),
     Step.ASKING_CONTACT_TIME: StepSpec(

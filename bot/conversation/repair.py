@@ -39,8 +39,10 @@ ACK_EVERY_MESSAGES = 5
 PROTECTION_KINDS = frozenset({"violence", "child_danger", "child_missing"})
 _HELP_WORDS = word_set(
     "help hilfe helfen yardim yardım imdat مساعدة ساعدني допоможіть допомога помогите помощь کمک "
-    "ajutor ajutați pomocy pomoc aiuto aiutatemi pomozite ndihmë ndihme alîkarî alikari"
-)
+    "ajutor ajutați pomocy pomoc aiuto aiutatemi pomozite ndihmë ndihme alîkarî alikari "
+    "sofort schnell dringend urgent immediately hemen acil فورا терміново негайно срочно немедленно فوری "
+    "urgent imediat szybko natychmiast subito urgente odmah hitno menjëherë urgjent zû lezgîn"
+)  # not "now" / "jetzt": "jetzt nicht" is a no
 
 
 def text_received(turn: Turn, text: str) -> None:
@@ -97,7 +99,9 @@ def text_received(turn: Turn, text: str) -> None:
                 turn.say(turn.t._("Thank you, I have noted that. First, one thing:"))
             turn.ask_consent()
         elif not chit_chat(turn, text, understood):
-            if turn.state.step is Step.ASKING_CONSENT:
+            # a miss at the consent question, or at a question that interrupted it (a Lotse now, after a
+            # crisis): that question again, never a jump back to consent that drops the urgent one
+            if turn.state.step is Step.ASKING_CONSENT or turn.state.resume is not None:
                 cannot_handle(turn)
             else:
                 turn.ask_consent()
@@ -205,11 +209,22 @@ def read_delete(turn: Turn, text: str, understood: Understanding) -> bool:
 
 def read_crisis_choice(turn: Turn, text: str, understood: Understanding) -> bool:
     """After the numbers, "help me" (or any ask for a person) is "a person now"."""
-    words = set(fold_label(text).split())
-    if "person" in understood.intents or words & _HELP_WORDS:
+    if asks_for_help(text, understood):
         turn.button("urgent")
         return True
     return False
+
+
+def read_handover_answer(turn: Turn, text: str, understood: Understanding) -> bool:
+    """Asked whether a Lotse may get the request after a crisis, "help", "now", "please someone" is a yes."""
+    if turn.state.handover_reason == "emergency" and asks_for_help(text, understood):
+        turn.button("handover:yes")
+        return True
+    return False
+
+
+def asks_for_help(text: str, understood: Understanding) -> bool:
+    return "person" in understood.intents or bool(set(fold_label(text).split()) & _HELP_WORDS)
 
 
 # ----------------------------------------------------------------- crisis first, then care
@@ -233,6 +248,9 @@ def crisis(turn: Turn, text: str, understood: Understanding) -> None:
         emergency=True, emergency_kinds=kinds, needs=with_protection(state.needs, understood.emergency_kinds)
     )
     t = turn.t
+    if state.step is Step.CONFIRMING_HANDOVER and state.handover_reason == "emergency" and not state.case_open:
+        turn.button("handover:yes")  # "please, quick!" to "may a Lotse get this?", numbers just shown: a yes
+        return
     if turn.state.case_open:  # the open case is raised as urgent, with the message; never a second case
         if not any(isinstance(e, RelayToLotse) for e in turn.effects):
             turn.effects.append(RelayToLotse(text[:MAX_RELAY_CHARS]))

@@ -66,6 +66,11 @@ def typed_button(text: str, rows_by_locale: Iterable[tuple[tuple[Button, ...], .
 
 
 @cache
+def squeezed(word: str) -> str:
+    """A word with a letter held at its end typed once: "jaaa" -> "ja", "yesss" -> "yes", "nooo" -> "no"."""
+    return re.sub(r"(\w)\1+$", r"\1", word)
+
+
 def _answer_words() -> tuple[frozenset[str], frozenset[str]]:
     """Yes and no words from the catalogs themselves (the translated 'Yes' / 'No' and the yes-buttons' first
     word), plus the few that every language borrows. The understanding's intents add the rest."""
@@ -80,8 +85,8 @@ def _answer_words() -> tuple[frozenset[str], frozenset[str]]:
         word = fold_label(t._("No"))
         if word:
             no.add(word)
-    yes = {fold_label(w) for w in yes}
-    no = {fold_label(w) for w in no}
+    yes = {squeezed(fold_label(w)) for w in yes}
+    no = {squeezed(fold_label(w)) for w in no}
     return frozenset(yes - no), frozenset(no - yes)
 
 
@@ -100,9 +105,11 @@ def yes_or_no(text: str, intents: tuple[str, ...]) -> str | None:
         return "yes"
     if "no" in intents and "yes" not in intents:
         return "no"
-    words = [w for w in fold_label(text).split() if w not in _SOFTENERS]
+    words = [squeezed(w) for w in fold_label(text).split() if w not in _SOFTENERS]
     if not words or len(words) > SHORT_ANSWER_TOKENS:
         return None
+    if len(words) > 1 and text.strip().endswith(("?", "؟")):
+        return None  # "ne kadar?" (Turkish: how much?), "nein, aber was kostet das?": a question, not a no
     yes, no = _answer_words()
     joined = " ".join(words)
     if joined in yes or words[0] in yes:

@@ -209,6 +209,19 @@ def crisis_before_consent(loc: str) -> list[tuple[Event, Expect]]:
     ]
 
 
+def crisis_before_consent_typed_all_the_way(loc: str) -> list[tuple[Event, Expect]]:
+    """The same, typed: a miss at the urgent question asks it again (never the consent question instead), and
+    a yes held long ("jaaa", "evettt") or "help" passes the case on, urgent."""
+    held_yes = WORDS[loc].yes + WORDS[loc].yes[-1] * 2
+    return [
+        *start(loc),
+        (Text(WORDS[loc].crisis), E(Step.CHOOSING_AFTER_CRISIS, consent_version=None)),
+        (Text(WORDS[loc].yes), E(Step.CONFIRMING_HANDOVER, handover_reason="emergency")),
+        (Text("xqzv"), E(Step.CONFIRMING_HANDOVER, lacks=(RequestHandover,), buttons=("handover:yes",))),
+        (Text(held_yes), E(Step.HANDED_OVER, consent_version="2026-11", check=lambda s, o: urgent(o))),
+    ]
+
+
 def crisis_then_continue(loc: str) -> list[tuple[Event, Expect]]:
     """'Continue' after the numbers goes back to where the family was — here, the need question."""
     return [
@@ -329,6 +342,7 @@ PER_LOCALE: tuple[Callable[[str], list[tuple[Event, Expect]]], ...] = (
     typed_labels_all_the_way_to_a_person,
     crisis_first_then_a_person,
     crisis_before_consent,
+    crisis_before_consent_typed_all_the_way,
     crisis_then_continue,
     after_the_handover,
     after_the_case_was_closed,
@@ -732,6 +746,29 @@ def test_after_no_danger_the_same_worry_is_read_for_its_need_not_asked_about_aga
         ],
         svc,
     )
+
+
+@pytest.mark.parametrize("word", ["hilfe", "sofort", "bitte schnell"])
+def test_after_a_crisis_help_or_now_at_the_pass_on_question_is_a_yes(word: str):
+    run_dialogue(
+        [
+            *start("de"),
+            (Text(WORDS["de"].crisis), E(Step.CHOOSING_AFTER_CRISIS)),
+            (ButtonPressed("urgent"), E(Step.CONFIRMING_HANDOVER)),
+            (Text(word), E(Step.HANDED_OVER, check=lambda s, o: urgent(o))),
+        ],
+        services(),
+    )
+
+
+def test_a_short_question_starting_like_a_no_is_a_question():
+    """Turkish "ne kadar?" (how much?) after the offers: the cost answer, not "okay, I won't ask"."""
+    state = State()
+    for event, _ in to_offers("tr"):
+        state = handle(state, event, services()).state
+    outcome = handle(state, Text("ne kadar?"), services())
+    assert outcome.state.step is Step.SHOWING_OFFERS and outcome.state.needs == ("childcare",)
+    assert texts("tr")._("Okay, I won't ask.") not in "\n".join(r.text for r in outcome.replies)
 
 
 def test_maybe_a_crisis_after_the_handover_is_relayed_and_yes_escalates():
