@@ -236,9 +236,9 @@ class Turn:
             state = state.with_(network_id=preset["network"])
         if "need" in preset:
             state = state.with_(needs=(preset["need"],))
-        self.state = state
+        self.state = state = state.with_(suggested_locale=resolve_locale(user_language))
         if state.locale is None:
-            self.ask_language(resolve_locale(user_language))
+            self.ask_language(state.suggested_locale)
         elif state.consent_version is None:
             self.ask_consent()
         else:

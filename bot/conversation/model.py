@@ -39,6 +39,7 @@ class Step(StrEnum):
 class State:
     step: Step = Step.CHOOSING_LANGUAGE
     locale: str | None = None
+    suggested_locale: str | None = None  # Telegram's language for the family, until it chooses one (a hint only)
     consent_version: str | None = None  # the privacy text version the family agreed to
     consent_at: str | None = None  # ISO timestamp (UTC)
     age_months: int | None = None

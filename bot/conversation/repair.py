@@ -47,7 +47,7 @@ _HELP_WORDS = word_set(
 
 def text_received(turn: Turn, text: str) -> None:
     """Reads one typed message for everything it says and answers it (see the module docstring)."""
-    understood = turn.services.understander.understand(text, lang_hint=turn.state.locale)
+    understood = turn.services.understander.understand(text, lang_hint=turn.state.locale or turn.state.suggested_locale)
     state = turn.state
     relaying = state.case_open and not state.browsing
     if relaying and state.step is Step.HANDED_OVER:
@@ -58,7 +58,7 @@ def text_received(turn: Turn, text: str) -> None:
     if state.step is Step.HANDED_OVER:  # the case was closed: this message may start a new request
         case_was_closed(turn)
     if turn.state.locale is None:
-        chosen = language_by_name(text) or resolve_locale(understood.language)
+        chosen = language_of(turn, text, understood)
         if chosen:
             turn.state = turn.state.with_(locale=chosen)
     if understood.emergency:
@@ -159,12 +159,24 @@ def carries_facts(understood: Understanding) -> bool:
 
 def read_language(turn: Turn, text: str, understood: Understanding) -> bool:
     """At the language menu, a message in a supported language chooses it (and its facts are read on)."""
-    chosen = language_by_name(text) or resolve_locale(understood.language)
+    chosen = language_of(turn, text, understood)
     if chosen and chosen != turn.state.locale:
         turn.state = turn.state.with_(locale=chosen)
     if chosen:
         turn.progress = True
     return False
+
+
+def language_of(turn: Turn, text: str, understood: Understanding) -> str | None:
+    """The language a message chooses: its name ("Türkçe"), else the language it is written in. A word or two
+    ("hi", "salam", "privet", "hej") says too little to tell languages apart: there Telegram's language for
+    the family stands, where it gave one."""
+    named = language_by_name(text)
+    if named:
+        return named
+    if turn.state.suggested_locale and len(text.split()) <= 2:
+        return turn.state.suggested_locale
+    return resolve_locale(understood.language)
 
 
 def language_by_name(text: str) -> str | None:

@@ -761,6 +761,29 @@ def test_after_a_crisis_help_or_now_at_the_pass_on_question_is_a_yes(word: str):
     )
 
 
+@pytest.mark.parametrize("locale", [code for code in SUPPORTED if "@" not in code])
+@pytest.mark.parametrize("greeting", ["hi", "hallo", "salam", "privet", "hej"])
+def test_a_greeting_keeps_the_language_telegram_gave(locale: str, greeting: str):
+    """A word or two cannot tell languages apart ("privet" was read as Romanian): Telegram's language stands."""
+    run_dialogue(
+        [
+            (Command("start", user_language=locale), E(Step.CHOOSING_LANGUAGE, suggested_locale=locale)),
+            (Text(greeting), E(Step.ASKING_CONSENT, locale=locale)),
+        ],
+        services(),
+    )
+
+
+def test_a_sentence_chooses_its_own_language_over_telegrams():
+    run_dialogue(
+        [
+            (Command("start", user_language="de"), E(Step.CHOOSING_LANGUAGE)),
+            (Text("ابني عمره ٤ سنوات ونحتاج روضة"), E(locale="ar", age_months=48)),
+        ],
+        services(),
+    )
+
+
 def test_a_short_question_starting_like_a_no_is_a_question():
     """Turkish "ne kadar?" (how much?) after the offers: the cost answer, not "okay, I won't ask"."""
     state = State()
