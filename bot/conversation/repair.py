@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.model import EscalateCase, RelayToLotse, Reply, State, Step
 from bot.conversation.offer_questions import answer_offer_question
-from bot.conversation.typed import age_answer_months, fold_label, typed_button, word_set, yes_or_no
+from bot.conversation.typed import (
+    age_answer_months,
+    fold_label,
+    is_baby_answer,
+    negated_numbers,
+    typed_button,
+    word_set,
+    yes_or_no,
+)
 from bot.i18n import SUPPORTED, native_name, resolve_locale, texts
 from bot.understanding import Understanding
 from bot.understanding.intents import QUESTION_INTENTS
@@ -196,6 +204,9 @@ def read_age(turn: Turn, text: str, understood: Understanding) -> bool:
     elif understood.pregnant:
         turn.state = turn.state.with_(pregnant=True, age_known=True)
         turn.progress = True
+    elif is_baby_answer(text):
+        turn.button("age:0")  # "a baby": under one year
+        return True
     return False  # the same message may name the place and the need too
 
 
@@ -368,6 +379,8 @@ def merge_facts(turn: Turn, text: str, understood: Understanding, quiet: bool = 
 
     # ages: a number in a question ("open on Saturday?", "80 Euro?") never changes the age
     ages = understood.ages_months or ((understood.age_months,) if understood.age_months is not None else ())
+    if correction and len(ages) > 1 and (wrong := negated_numbers(text)):  # "sie ist 4, nicht 3": one child, 4
+        ages = tuple(a for a in ages if not any(a in (n * 12, n) for n in wrong)) or ages[:1]  # years or months
     if ages and not question and not turn.age_answered:  # read_age answered it
         known = state.children_months or ((state.age_months,) if state.age_months is not None else ())
         if state.age_months is None or correction or step is Step.ASKING_AGE:

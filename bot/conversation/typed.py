@@ -121,6 +121,43 @@ def yes_or_no(text: str, intents: tuple[str, ...]) -> str | None:
 
 # ------------------------------------------------------------------ an age typed at the age question
 
+# "A baby" as the answer to "how old is your child?" is the youngest age band (no number to read).
+_BABY_WORDS = word_set(
+    "baby babi babys bebe bebek bebegim säugling saugling newborn infant رضيع رضيعة نوزاد "
+    "младенец малыш немовля малюк немовлятко niemowle niemowlak noworodek bebelus bebeluș sugar neonato "
+    "neonata beba bebica foshnje foshnjë bebushi pitik"
+)
+_BABY_FILLERS = word_set(
+    "ein eine mein meine es ist a an my it is its bir benim bu هو هي انه طفلي يك من это мой моя це мій "
+    "моє moje mój to un una o e mio mia je moj moja është një im ye"
+)
+
+
+# "4, nicht 3" / "not 3 but 4": the number after a negation is the one being corrected away.
+_NEGATIONS = word_set("nicht kein keine not no nope ne не ні nie nu jo na نه لا مش مو ni nije nuk")
+_NEGATIONS_AFTER = word_set("degil değil")  # Turkish: "3 değil 4" (not 3, 4)
+
+
+def negated_numbers(text: str) -> frozenset[int]:
+    """Numbers the message says are wrong: "sie ist 4 nicht 3" -> {3}; "3 değil 4" -> {3}."""
+    words = fold_label(text).split()
+    found = set()
+    for i, word in enumerate(words):
+        if not word.isdigit():
+            continue
+        if (i > 0 and words[i - 1] in _NEGATIONS) or (i + 1 < len(words) and words[i + 1] in _NEGATIONS_AFTER):
+            found.add(int(word))
+    return frozenset(found)
+
+
+def is_baby_answer(text: str) -> bool:
+    """Whether a short answer says "a baby" ("ein Baby", "bebek", "رضيع"), with nothing else but fillers."""
+    words = fold_label(text).split()
+    if not words or len(words) > 4 or any(w.isdigit() for w in words):
+        return False
+    return any(w in _BABY_WORDS for w in words) and all(w in _BABY_WORDS or w in _BABY_FILLERS for w in words)
+
+
 _HALF_WORDS = word_set(
     "buçuk bucuk half halb einhalb половиной пів півтора نصف ونصف نیم ونیم jumătate jumatate pół pol mezzo "
     "gjysmë gjysme nîv niv"

@@ -784,6 +784,32 @@ def test_a_sentence_chooses_its_own_language_over_telegrams():
     )
 
 
+@pytest.mark.parametrize(
+    ("locale", "word"),
+    [("de", "ein baby"), ("en", "a baby"), ("tr", "bebek"), ("ar", "رضيع"), ("ru", "младенец"), ("uk", "немовля"),
+     ("pl", "niemowlę"), ("ro", "bebeluș"), ("hr", "beba"), ("sq", "foshnjë"), ("ku", "pitik"), ("fa", "نوزاد")],
+)  # fmt: skip
+def test_a_baby_at_the_age_question_is_under_one(locale: str, word: str):
+    run_dialogue([*consented(locale), (Text(word), E(Step.CHOOSING_NETWORK, age_months=0))], services())
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [("de", "nein warte sie ist 4 nicht 3"), ("de", "sie ist 4, nicht 3"), ("en", "no wait, she is 4 not 3"),
+     ("tr", "hayır 3 değil 4 yaşında"), ("ru", "нет, ей 4, не 3"), ("pl", "nie, ma 4 lata nie 3")],
+)  # fmt: skip
+def test_a_corrected_age_replaces_the_old_one(locale: str, said: str):
+    """ "She is 4, not 3" is one child of four, not two children of four and three."""
+    run_dialogue(
+        [
+            *consented(locale),
+            (Text("3"), E(Step.CHOOSING_NETWORK, age_months=36)),
+            (Text(said), E(age_months=48, children_months=(48,))),
+        ],
+        services(),
+    )
+
+
 def test_a_short_question_starting_like_a_no_is_a_question():
     """Turkish "ne kadar?" (how much?) after the offers: the cost answer, not "okay, I won't ask"."""
     state = State()
