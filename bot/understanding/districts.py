@@ -203,12 +203,18 @@ class DistrictFinder:
                 ids = narrowed or ids
             settled.append((score, ids, span))
         unique = [(score, min(ids), span) for score, ids, span in settled if len(ids) == 1]
+        if len(unique) > 1:  # "esslingen nürtingen": the county's name beside one of its towns means the town
+            specific = [u for u in unique if u[2] is None or not self._only_network_words(toks[u[2][0] : u[2][1]])]
+            unique = specific or unique
         if unique:
             # the best score; on a tie the smaller id, so the answer never depends on set order
             _, best, span = min(unique, key=lambda u: (-u[0], u[1]))
             return DistrictHit(best, (), span=span)
         ambiguous = sorted({i for _, ids, _ in settled for i in ids})
         return DistrictHit(None, tuple(ambiguous))
+
+    def _only_network_words(self, words: Sequence[str]) -> bool:
+        return bool(words) and all(w in self._network_of_word for w in words)
 
     @staticmethod
     def _ids(payload: object) -> tuple[str, ...]:

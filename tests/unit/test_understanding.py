@@ -219,6 +219,11 @@ def test_pregnancy_counselling_for_a_friend_is_not_a_pregnancy(u: Understander) 
         ("PLZ 72622", "es-nuertingen"),
         ("Grünbühl", "lb-gruenbuehl-sonnenberg"),
         ("Weimar West", "we-weimar-west"),
+        # the county's name beside one of its towns: the town ("Esslingen" alone is Esslingen am Neckar)
+        ("esslingen nürtingen de oturuyoruz", "es-nuertingen"),
+        ("esslingen, kirchheim", "es-kirchheim"),
+        ("nürtingen esslingen", "es-nuertingen"),
+        ("wir wohnen in esslingen", "es-esslingen"),
     ],
 )
 def test_district_from_names_aliases_typos_and_postal_codes(u: Understander, text: str, district_id: str) -> None:
