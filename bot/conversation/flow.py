@@ -1038,6 +1038,7 @@ STEPS: dict[Step, StepSpec] = {
         buttons=Turn.consent_buttons,
         yes="consent:yes",
         no="consent:no",
+        read=repair.read_consent,
         way_on=Turn.consent_buttons,
     ),
     Step.ASKING_AGE: StepSpec(

@@ -219,6 +219,25 @@ def read_need(turn: Turn, text: str, understood: Understanding) -> bool:
     return True
 
 
+# Words of a question about what is stored and why ("warum brauchen Sie meine Daten?", "what do you save?").
+_PRIVACY_WORDS = word_set(
+    "daten datenschutz speichern speichert gespeichert warum wieso privacy data store save saved why veri verilerim "
+    "neden niye بيانات بياناتي خصوصية لماذا ليش данные данных зачем почему дані навіщо чому داده اطلاعات چرا "
+    "date datele datelor de ce dane danych dlaczego po co dati perché perche podaci podatke zašto zasto "
+    "të dhënat dhenat pse privatësi dane çima çi ji bo"
+)
+
+
+def read_consent(turn: Turn, text: str, understood: Understanding) -> bool:
+    """At the consent question, "why do you need my data?" or "what do you store?" gets the privacy text."""
+    words = set(fold_label(text).split())
+    asks = text.strip().endswith(("?", "؟")) or bool(QUESTION_INTENTS & set(understood.intents))
+    if words & _PRIVACY_WORDS and (asks or len(words) <= 3) and not carries_facts(understood):
+        turn.button("privacy")
+        return True
+    return False
+
+
 def read_contact_time(turn: Turn, text: str, understood: Understanding) -> bool:
     """Any typed answer is the family's own words about when to write; the case exists already."""
     turn.contact_time_given(text.strip()[:500], typed=True)

@@ -810,6 +810,31 @@ def test_a_corrected_age_replaces_the_old_one(locale: str, said: str):
     )
 
 
+@pytest.mark.parametrize(
+    ("locale", "asked"),
+    [("de", "warum brauchen sie meine daten?"), ("de", "was speichern sie?"), ("en", "why do you need my data?"),
+     ("tr", "verilerimi neden istiyorsunuz?"), ("ar", "ليش بدكم بياناتي؟"), ("ru", "зачем вам мои данные?"),
+     ("pl", "po co wam moje dane?")],
+)  # fmt: skip
+def test_why_do_you_need_my_data_gets_the_privacy_text(locale: str, asked: str):
+    """The privacy text (what is kept, for how long, /delete), then the consent question again."""
+    run_dialogue(
+        [
+            *start(locale),
+            (
+                Text(asked),
+                E(
+                    Step.ASKING_CONSENT,
+                    consent_version=None,
+                    buttons=("consent:yes", "consent:no"),
+                    check=lambda s, o: len(o.replies) >= 2 and "/delete" in o.replies[0].text,
+                ),
+            ),
+        ],
+        services(),
+    )
+
+
 def test_a_short_question_starting_like_a_no_is_a_question():
     """Turkish "ne kadar?" (how much?) after the offers: the cost answer, not "okay, I won't ask"."""
     state = State()
