@@ -16,8 +16,12 @@ The step table (bot.conversation.flow.STEPS) says what each step asks and reads;
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
+
+from babel import Locale
 
 from bot.conversation.model import EscalateCase, RelayToLotse, Reply, State, Step
 from bot.conversation.offer_questions import answer_offer_question
@@ -85,6 +89,13 @@ def text_received(turn: Turn, text: str) -> None:
         turn.ask_language(None)
         return
     if answer_as_button(turn, text, understood):
+        return
+    asked = language_asked_for(text)
+    if asked == language_by_name(text) and turn.state.step in (Step.CHOOSING_NEED, Step.SHOWING_OFFERS):
+        asked = None  # "Deutsch" alone where a need is asked may be the German course, not "in German, please"
+    other_facts = carries_facts(replace(understood, needs=tuple(n for n in understood.needs if n != "language")))
+    if asked and asked != turn.state.locale and not other_facts:  # "speak English" reads as a language need too
+        turn.language_chosen(asked)  # "auf Deutsch bitte": the whole conversation in that language from here
         return
     keep_words(turn, text)
     spec = turn.spec
@@ -185,6 +196,43 @@ def language_of(turn: Turn, text: str, understood: Understanding) -> str | None:
     if turn.state.suggested_locale and len(text.split()) <= 2:
         return turn.state.suggested_locale
     return resolve_locale(understood.language)
+
+
+# Words around a language's name when a family asks to switch: "auf Deutsch bitte", "can we speak English?"
+_SWITCH_WORDS = word_set(
+    "bitte auf in mit uns mir wir können koennen sprechen schreiben lieber sprache please can could we you speak "
+    "write talk language lütfen lutfen konuşalım konusalim konuşabilir miyiz dil من فضلك ممكن باللغة بالعربي "
+    "пожалуйста можно на по говорить мовою будь ласка можна لطفا به زبان vă rog va rog în pe limba proszę "
+    "prosze po mówić po per favore in parlare molim na možemo ju lutem në flisni ji kerema xwe bi"
+)
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    """Every supported language by its name in itself, in English and in German (folded)."""
+    names: dict[str, str] = {"farsi": "fa", "kurdi": "ku", "kurmanci": "ku"}
+    for code in SUPPORTED:
+        names[fold_label(native_name(code))] = code
+        if "@" not in code:
+            for other in ("en", "de"):
+                names[fold_label(Locale.parse(code).get_display_name(other) or code)] = code
+    names[fold_label("Einfache Sprache")] = "de@simple"
+    return names
+
+
+def language_asked_for(text: str) -> str | None:
+    """The language a short message asks to switch to ("english please", "auf deutsch bitte"), if any."""
+    folded = fold_label(text)
+    words = folded.split()
+    if not words or len(words) > 6:
+        return None
+    names = _language_names()
+    for name, code in sorted(names.items(), key=lambda item: -len(item[0])):  # "einfache sprache" before "sprache"
+        if f" {name} " in f" {folded} ":
+            rest = f" {folded} ".replace(f" {name} ", " ").split()
+            if all(w in _SWITCH_WORDS for w in rest):
+                return code
+    return None
 
 
 def language_by_name(text: str) -> str | None:

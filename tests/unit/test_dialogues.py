@@ -835,6 +835,22 @@ def test_why_do_you_need_my_data_gets_the_privacy_text(locale: str, asked: str):
     )
 
 
+@pytest.mark.parametrize(
+    ("locale", "asked", "switched"),
+    [("de", "can we speak english please", "en"), ("en", "auf deutsch bitte", "de"), ("de", "türkçe lütfen", "tr"),
+     ("ar", "English please", "en"), ("de", "einfache sprache bitte", "de@simple")],
+)  # fmt: skip
+def test_asking_for_another_language_in_words_switches_it(locale: str, asked: str, switched: str):
+    run_dialogue(
+        [*consented(locale), (Text(asked), E(Step.ASKING_AGE, locale=switched, age_months=None))], services()
+    )
+
+
+def test_a_language_name_alone_at_the_need_question_stays_a_need():
+    """ "Deutsch" where the need is asked: the German course, the conversation stays in Arabic."""
+    run_dialogue([*at_the_need_question("ar"), (Text("Deutsch"), E(locale="ar"))], services())
+
+
 def test_a_short_question_starting_like_a_no_is_a_question():
     """Turkish "ne kadar?" (how much?) after the offers: the cost answer, not "okay, I won't ask"."""
     state = State()
