@@ -211,12 +211,12 @@ _SWITCH_WORDS = word_set(
 def _language_names() -> dict[str, str]:
     """Every supported language by its name in itself, in English and in German (folded)."""
     names: dict[str, str] = {"farsi": "fa", "kurdi": "ku", "kurmanci": "ku"}
-    for code in SUPPORTED:
+    in_english, in_german = Locale.parse("en").languages, Locale.parse("de").languages  # two locales' data only:
+    for code in SUPPORTED:  # each language's own CLDR data for its names in English/German would cost 24 MB
         names[fold_label(native_name(code))] = code
         if "@" not in code:
-            for other in ("en", "de"):
-                names[fold_label(Locale.parse(code).get_display_name(other) or code)] = code
-    names[fold_label("Einfache Sprache")] = "de@simple"
+            for table in (in_english, in_german):
+                names[fold_label(table.get(code, code))] = code
     return names
 
 
