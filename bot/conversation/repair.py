@@ -57,8 +57,34 @@ _HELP_WORDS = word_set(
 )  # not "now" / "jetzt": "jetzt nicht" is a no
 
 
+# "Delete my data", "lösch alles": the /delete question (which asks before anything is deleted).
+_DELETE_WORDS = word_set(
+    "lösch löschen loschen lösche losche löscht loscht delete erase remove sil silin silmek احذف امسح حذف "
+    "удали удалите удалить видали видаліть видалити پاک حذف sterge ștergeți stergeti usuń usun usuńcie "
+    "cancella cancellate obriši obrisi izbriši izbrisi fshij fshini jê bibe jêbibe"
+)
+_DELETE_OBJECTS = word_set(
+    "alles all everything daten meine mein my data bitte sie please du verilerimi verileri her şeyi seyi hepsini "
+    "بياناتي كل شي شيء معلوماتي данные мои все всё дані мої все اطلاعاتم همه datele mele tot dane moje wszystko "
+    "dati miei tutto podatke moje sve të dhënat e mia gjithçka daneyên min hemû"
+)
+
+
+def asks_to_delete(text: str) -> bool:
+    """A short request to delete the family's data ("bitte löschen Sie meine Daten", "احذف بياناتي")."""
+    words = fold_label(text).split()
+    return (
+        0 < len(words) <= 6
+        and any(w in _DELETE_WORDS for w in words)
+        and all(w in _DELETE_WORDS or w in _DELETE_OBJECTS for w in words)
+    )
+
+
 def text_received(turn: Turn, text: str) -> None:
     """Reads one typed message for everything it says and answers it (see the module docstring)."""
+    if turn.state.locale is not None and turn.state.step is not Step.CONFIRMING_DELETE and asks_to_delete(text):
+        turn.delete_asked()  # before the crisis reading: "lösch alles" is a privacy request, not despair
+        return
     understood = turn.services.understander.understand(text, lang_hint=turn.state.locale or turn.state.suggested_locale)
     state = turn.state
     relaying = state.case_open and not state.browsing

@@ -851,6 +851,29 @@ def test_a_language_name_alone_at_the_need_question_stays_a_need():
     run_dialogue([*at_the_need_question("ar"), (Text("Deutsch"), E(locale="ar"))], services())
 
 
+@pytest.mark.parametrize(
+    ("locale", "asked"),
+    [("de", "lösch alles"), ("de", "bitte löschen sie meine daten"), ("en", "delete my data"),
+     ("ar", "احذف بياناتي"), ("tr", "verilerimi silin"), ("ru", "удалите мои данные"), ("pl", "usuń moje dane")],
+)  # fmt: skip
+def test_delete_my_data_in_words_asks_before_it_deletes(locale: str, asked: str):
+    """ "lösch alles" was read as despair (the emergency numbers); it is a privacy request: /delete's question."""
+    run_dialogue(
+        [
+            *consented(locale),
+            (Text(asked), E(Step.CONFIRMING_DELETE, lacks=(DeleteMyData,), buttons=("delete:yes", "delete:no"))),
+            (Text(WORDS[locale].yes), E(has=(DeleteMyData,))),
+        ],
+        services(),
+    )
+
+
+def test_despair_with_delete_words_is_still_a_crisis():
+    run_dialogue(
+        [*consented("de"), (Text("ich will nicht mehr leben lösch alles"), E(Step.CHOOSING_AFTER_CRISIS))], services()
+    )
+
+
 def test_a_short_question_starting_like_a_no_is_a_question():
     """Turkish "ne kadar?" (how much?) after the offers: the cost answer, not "okay, I won't ask"."""
     state = State()
