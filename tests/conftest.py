@@ -15,11 +15,6 @@ from bot.db.engine import normalize_url
 from bot.knowledge import Knowledge, bundled_knowledge
 from bot.settings import Settings
 
-# The suite runs many encoders at once (this process, the bot processes of the e2e tests, PostgreSQL) on two
-# cores: one OpenMP thread each spends no CPU spinning at barriers (the bot's default takes a second core only
-# while it is idle, for a family's latency; tests/unit/test_openmp.py covers that choice).
-os.environ.setdefault("ENCODER_THREADS", "1")
-
 DATA = Path(__file__).parent / "data"
 
 
