@@ -21,7 +21,15 @@ from bot.db.orm import CaseRow, LotsenBoardRow, OutboxRow, RelayLinkRow
 from bot.services.outbox import REPLY, Outbox, OutboxItem, case_named_in, enqueue, reply_of, reply_payload
 from bot.services.privacy import WORD_TABLES, vacuum_erased
 from tests.conftest import ON_POSTGRES
-from tests.integration.test_handover import FAMILY, GROUP, deliver_all, hand_over, lotsen_app, outbox_rows
+from tests.integration.test_handover import (
+    FAMILY,
+    GROUP,
+    agree_to_a_person,
+    deliver_all,
+    hand_over,
+    lotsen_app,
+    outbox_rows,
+)
 
 __all__ = ["lotsen_app"]  # the fixture, imported for these tests
 CHAT = f"telegram:{FAMILY}"
@@ -148,16 +156,7 @@ def test_a_press_while_the_sender_records_the_same_note_is_no_copy(lotsen_app: A
 
 
 def test_the_contact_time_given_while_the_note_is_on_its_way_follows_as_an_edit(lotsen_app: App) -> None:
-    service = conversation_service(lotsen_app)
-    for event in (
-        Command("start", user_language="ar"),
-        ButtonPressed("lang:ar"),
-        ButtonPressed("consent:yes"),
-        Text("ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم"),
-        Command("lotse"),
-        ButtonPressed("handover:yes"),
-    ):
-        service.handle(CHAT, event)  # fmt: skip
+    service = agree_to_a_person(lotsen_app)
     outbox = Outbox(lotsen_app.uow)
     [note] = [item for item in outbox.lease_due(later(), limit=100) if item.purpose == "note"]
     assert "abends" not in note.text
@@ -258,16 +257,7 @@ def test_what_telegram_accepted_just_before_a_crash_is_recorded_at_the_restart_n
 def test_a_claim_while_the_family_answers_is_not_undone_by_the_familys_note_update(
     lotsen_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = conversation_service(lotsen_app)
-    for event in (
-        Command("start", user_language="ar"),
-        ButtonPressed("lang:ar"),
-        ButtonPressed("consent:yes"),
-        Text("ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم"),
-        Command("lotse"),
-        ButtonPressed("handover:yes"),
-    ):
-        service.handle(CHAT, event)
+    service = agree_to_a_person(lotsen_app)
     deliver_all(lotsen_app)
     rewrite, claims = service.handover.refresh_note, []
     lotse = threading.Thread(target=lambda: claims.append(handover_service(lotsen_app).claim(1, 901, GROUP)))

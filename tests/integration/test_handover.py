@@ -33,7 +33,11 @@ def lotsen_app(app: App) -> App:
     return app
 
 
-def hand_over(app: App, chat: str = f"telegram:{FAMILY}", words: str = "ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم"):
+WORDS = "ابني عمره ٤ سنوات ونحتاج روضة في إيغلوسهايم"
+
+
+def agree_to_a_person(app: App, chat: str = f"telegram:{FAMILY}", words: str = WORDS):
+    """An Arabic family up to its yes to a Lotse: the case and its note exist, the contact time is not given."""
     service = conversation_service(app)
     for event in (
         Command("start", user_language="ar"),
@@ -42,9 +46,14 @@ def hand_over(app: App, chat: str = f"telegram:{FAMILY}", words: str = "ابني
         Text(words),
         Command("lotse"),
         ButtonPressed("handover:yes"),
-        ButtonPressed("when:evening"),
     ):
         service.handle(chat, event)
+    return service
+
+
+def hand_over(app: App, chat: str = f"telegram:{FAMILY}", words: str = WORDS):
+    service = agree_to_a_person(app, chat, words)
+    service.handle(chat, ButtonPressed("when:evening"))
     return service
 
 
