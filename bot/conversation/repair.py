@@ -234,16 +234,21 @@ _SWITCH_WORDS = word_set(
 
 
 @cache
-def _language_names() -> dict[str, str]:
-    """Every supported language by its name in itself, in English and in German (folded)."""
-    names: dict[str, str] = {"farsi": "fa", "kurdi": "ku", "kurmanci": "ku"}
-    in_english, in_german = Locale.parse("en").languages, Locale.parse("de").languages  # two locales' data only:
-    for code in SUPPORTED:  # each language's own CLDR data for its names in English/German would cost 24 MB
-        names[fold_label(native_name(code))] = code
-        if "@" not in code:
-            for table in (in_english, in_german):
-                names[fold_label(table.get(code, code))] = code
-    return names
+def _native_names() -> dict[str, str]:
+    """Each supported language by its own name, folded, as the language menu shows it ("turkce" -> "tr")."""
+    return {fold_label(native_name(code)): code for code in SUPPORTED}
+
+
+@cache
+def _language_names() -> tuple[tuple[str, str], ...]:
+    """Every supported language by its name in itself, in English and in German (folded), longest first so that
+    "einfache sprache" is found before "sprache"."""
+    names = {**_native_names(), "farsi": "fa", "kurdi": "ku", "kurmanci": "ku"}
+    for table in (Locale.parse("en").languages, Locale.parse("de").languages):
+        for code in SUPPORTED:
+            if "@" not in code:
+                names.setdefault(fold_label(table.get(code, code)), code)
+    return tuple(sorted(names.items(), key=lambda item: -len(item[0])))
 
 
 def language_asked_for(text: str) -> str | None:
@@ -252,8 +257,7 @@ def language_asked_for(text: str) -> str | None:
     words = folded.split()
     if not words or len(words) > 6:
         return None
-    names = _language_names()
-    for name, code in sorted(names.items(), key=lambda item: -len(item[0])):  # "einfache sprache" before "sprache"
+    for name, code in _language_names():
         if f" {name} " in f" {folded} ":
             rest = f" {folded} ".replace(f" {name} ", " ").split()
             if all(w in _SWITCH_WORDS for w in rest):
@@ -262,8 +266,7 @@ def language_asked_for(text: str) -> str | None:
 
 
 def language_by_name(text: str) -> str | None:
-    wanted = fold_label(text)
-    return next((code for code in SUPPORTED if fold_label(native_name(code)) == wanted), None)
+    return _native_names().get(fold_label(text))
 
 
 def read_age(turn: Turn, text: str, understood: Understanding) -> bool:
